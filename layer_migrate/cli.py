@@ -36,10 +36,12 @@ class LazyGroup(click.Group):
         module_name, attr = target[0].split(":")
         try:
             module = importlib.import_module(module_name)
-        except ImportError:  # a product not built yet, or a missing dependency
+        except ImportError as exc:  # a product not built yet, or a missing dependency
+            reason = str(exc)
+
             @click.command(cmd_name, help=target[1])
             def unavailable() -> None:
-                click.echo(f"layer-migrate {cmd_name}: not available: {exc}", err=True)
+                click.echo(f"layer-migrate {cmd_name}: not available: {reason}", err=True)
                 sys.exit(2)
 
             return unavailable
