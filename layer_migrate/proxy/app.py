@@ -1,0 +1,358 @@
+"""The migration proxy as a plain ASGI application (served by uvicorn).
+
+A bare ASGI callable rather than a framework: the proxy has three fixed paths of its own
+(health, metrics, webhook relay) and forwards everything else, so routing is one comparison and
+the hot path stays short — the brief's target is ≥ 85 % of a bare aiohttp pass-through.
+
+Per request: read the body (size limit → 413), reject bodies that cannot be translated (bad
+JSON → 400, non-JSON on a JSON endpoint → 406), run the shared exchange loop
+(:mod:`.exchange_loop`) with the aiohttp upstream (:mod:`.upstream`), answer with recomputed
+length and no hop-by-hop headers, count and log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from .. import routes
+from ..errors import LayerError
+from ..exchange import Request, Response
+from ..identity import BotDirectory
+from .config import ProxyConfig
+from .exchange_loop import JSON_CT, Migrator, Outcome, error_response, run_async
+from .http import RESPONSE_DROP, is_json_type, parse_request_body, strip_hop_by_hop
+from .metrics import Metrics
+from .report import JsonLines
+from .upstream import StreamingResponse, Upstream
+from .webhooks import WebhookRelay
+
+Scope = dict[str, Any]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class ProxyApp:
+    """ASGI app: ``uvicorn.run(ProxyApp(config))`` or :func:`create_app` for workers."""
+
+    def __init__(self, config: ProxyConfig) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.upstream = Upstream(config.upstream, connect_timeout=config.connect_timeout,
+                                 total_timeout=config.upstream_timeout, pool_size=config.pool_size)
+        bots = BotDirectory.load(config.bot_map) if config.bot_map else BotDirectory()
+        self.migrator = Migrator(config.upstream_version, bots=bots, add_dedupe=config.add_dedupe,
+                                 retries=config.retries, report_only=config.report_only,
+                                 engine_options=config.engine_options)
+        self.access: JsonLines | None = None
+        self.report: JsonLines | None = None
+        self.relay: WebhookRelay | None = None
+        self.hook_session: aiohttp.ClientSession | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._started = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        if self._started:
+            return
+        await self.upstream.start()
+        if self.config.access_log:
+            self.access = JsonLines(self.config.access_log)
+        if self.config.report_log:
+            self.report = JsonLines(self.config.report_log)
+        if self.config.webhooks_enabled:
+            self.relay = WebhookRelay(upstream_secret=self.config.upstream_webhook_secret or "",
+                                      target_secret=self.config.webhook_secret or "",
+                                      upstream_version=self.config.upstream_version,
+                                      options=self.migrator.options)
+            self.hook_session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.config.webhook_timeout))
+        if not self.config.report_only:
+            # Load the rulebook now, not on the first request.
+            _ = self.migrator.options
+        self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+        self._started = True
+
+    async def shutdown(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+        await self.upstream.close()
+        if self.hook_session is not None:
+            await self.hook_session.close()
+        for sink in (self.access, self.report):
+            if sink is not None:
+                sink.close()
+        self._started = False
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for sink in (self.access, self.report):
+                if sink is not None:
+                    sink.flush()
+
+    # -- ASGI -----------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.http(scope, receive, send)
+        elif kind == "lifespan":
+            await self.lifespan(receive, send)
+        # websocket: not part of the Platform API; uvicorn answers 403 when we do nothing.
+
+    async def lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:  # noqa: BLE001 - reported to uvicorn, which exits
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def http(self, scope: Scope, receive: Any, send: Any) -> None:
+        if not self._started:  # servers without lifespan support
+            await self.startup()
+        path: str = scope["path"]
+        cfg = self.config
+        if path == cfg.health_path:
+            await _answer(send, 200, {"content-type": JSON_CT}, orjson.dumps({
+                "status": "ok", "upstream_version": cfg.upstream_version,
+                "mode": "report-only" if cfg.report_only else "translate"}))
+            return
+        if path == cfg.metrics_path:
+            await _answer(send, 200, {"content-type": "text/plain; version=0.0.4"},
+                          self.metrics.render().encode())
+            return
+        headers = _headers(scope)
+        if path == cfg.webhook_path and self.relay is not None:
+            await self.webhook(scope, receive, send, headers)
+            return
+        started = time.perf_counter()
+        self.metrics.inflight += 1
+        try:
+            outcome = await self._exchange(scope, receive, headers)
+            await self._respond(send, outcome.response)
+        except _ClientGone:
+            return
+        finally:
+            self.metrics.inflight -= 1
+        self._record(scope, headers, outcome, time.perf_counter() - started)
+
+    async def _exchange(self, scope: Scope, receive: Any, headers: dict[str, str]) -> Outcome:
+        method: str = scope["method"]
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        target = raw_path.decode("latin-1")
+        if not target.startswith("/") or "://" in target.split("?", 1)[0][:16]:
+            return Outcome(error_response(LayerError(
+                "invalid_request", "Request target must be a path", status=400)), None,
+                error="bad_target")
+        qs: bytes = scope.get("query_string") or b""
+        if qs:
+            target += "?" + qs.decode("latin-1")
+        try:
+            raw = await _read_body(receive, self.config.max_body, headers.get("content-length"))
+        except _TooLarge:
+            return Outcome(error_response(LayerError(
+                "invalid_request", f"Request body larger than {self.config.max_body} bytes",
+                status=413, data={"max_bytes": self.config.max_body})), None, error="too_large")
+        except LayerError as exc:
+            return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
+        req = Request(method, target, headers, None, raw or None)
+        m = self.migrator
+        try:
+            plan_needs_body = not m.report_only and _client_is_legacy(headers, m.upstream_version)
+            if plan_needs_body and raw:
+                body, rest = parse_request_body(headers, raw)
+                if body is None and rest and routes.match(method, target) is not None:
+                    raise LayerError("invalid_header",
+                                     "Content-Type must be application/json (or the Layer-Patch "
+                                     "media type) for this endpoint", data={"header": "Content-Type"})
+                req.body, req.raw = body, rest
+        except LayerError as exc:
+            return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
+        return await run_async(m, req, self._send, backoff=self.config.retry_backoff)
+
+    async def _send(self, req: Request) -> Response:
+        # Pass-through requests were never parsed: don't parse their answers either.
+        return await self.upstream.send(req, parse=req.body is not None or req.raw is None)
+
+    async def _respond(self, send: Any, resp: Response) -> None:
+        headers = strip_hop_by_hop(resp.headers, RESPONSE_DROP)
+        if isinstance(resp, StreamingResponse):
+            await send({"type": "http.response.start", "status": resp.status,
+                        "headers": _asgi_headers(headers)})
+            async for chunk in resp.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if resp.body is not None:
+            data = orjson.dumps(resp.body)
+            if not is_json_type(headers.get("content-type")):
+                headers["content-type"] = JSON_CT
+        else:
+            data = resp.raw or b""
+        if resp.status in (204, 304) or (100 <= resp.status < 200):
+            data = b""
+        else:
+            headers["content-length"] = str(len(data))
+        await _answer(send, resp.status, headers, data)
+
+    def _record(self, scope: Scope, headers: dict[str, str], outcome: Outcome, seconds: float) -> None:
+        plan = outcome.plan
+        resp = outcome.response
+        mt = self.metrics
+        endpoint = plan.endpoint if plan is not None and plan.endpoint else "other"
+        mode = "report" if self.config.report_only else ("passthrough" if plan is not None and plan.passthrough else "translate")
+        mt.inc("layer_proxy_requests_total", endpoint=endpoint, status=str(resp.status), mode=mode)
+        if plan is not None:
+            for rule in plan.applied:
+                mt.inc("layer_proxy_rules_applied_total", rule=rule)
+        if outcome.attempts:
+            mt.observe_upstream(outcome.upstream_seconds)
+            if outcome.attempts > 1:
+                mt.inc("layer_proxy_upstream_retries_total", outcome.attempts - 1)
+        if outcome.error:
+            stage, _, detail = outcome.error.partition(": ")
+            if stage == "upstream":
+                mt.inc("layer_proxy_upstream_errors_total", kind=detail)
+            else:
+                mt.inc("layer_proxy_translation_errors_total", stage=stage)
+        if self.access is None and self.report is None:
+            return
+        client = scope.get("client")
+        rec = {
+            "ts": round(time.time(), 3), "kind": "request", "method": scope["method"],
+            "path": scope["path"], "endpoint": plan.endpoint if plan else None,
+            "status": resp.status,
+            "client_version": plan.client_version if plan else None,
+            "upstream_version": self.config.upstream_version,
+            "rules": plan.applied if plan else [], "lossy": plan.lossy if plan else [],
+            "ms": round(seconds * 1000, 3), "upstream_ms": round(outcome.upstream_seconds * 1000, 3),
+            "attempts": outcome.attempts, "error": outcome.error,
+            "client": client[0] if client else None, "user_agent": headers.get("user-agent"),
+        }
+        if self.access is not None:
+            self.access.write(rec)
+        if self.report is not None:
+            self.report.write(rec)
+
+    # -- webhook relay --------------------------------------------------------------------------
+
+    async def webhook(self, scope: Scope, receive: Any, send: Any, headers: dict[str, str]) -> None:
+        relay = self.relay
+        assert relay is not None and self.hook_session is not None
+        mt = self.metrics
+        if scope["method"] == "GET":
+            res = relay.challenge((scope.get("query_string") or b"").decode("latin-1"))
+            if res is None:
+                await _answer(send, 400, {"content-type": "text/plain"}, b"missing verification_challenge")
+                return
+            await _answer(send, res.status, {"content-type": res.content_type}, res.body)
+            return
+        if scope["method"] != "POST":
+            err = LayerError("method_not_allowed", "Webhook deliveries are POSTed", headers={"allow": "GET, POST"})
+            await self._respond(send, error_response(err))
+            return
+        try:
+            raw = await _read_body(receive, self.config.max_body, headers.get("content-length"))
+        except (_TooLarge, LayerError):
+            await _answer(send, 413, {"content-type": "text/plain"}, b"too large")
+            return
+        res = relay.prepare(headers, raw)
+        outcome = res.outcome
+        status = res.status
+        for d in res.deliveries:
+            try:
+                async with self.hook_session.post(self.config.webhook_target or "", data=d.body,
+                                                  headers=d.headers, allow_redirects=False) as r:
+                    await r.read()
+                    ok = 200 <= r.status < 300
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                ok = False
+            if not ok:
+                outcome, status = "failed", 502
+                break
+        mt.inc("layer_proxy_webhooks_total", outcome=outcome)
+        if self.access is not None:
+            self.access.write({"ts": round(time.time(), 3), "kind": "webhook", "path": scope["path"],
+                               "event_type": headers.get("layer-webhook-event-type"),
+                               "relayed": [d.event_type for d in res.deliveries],
+                               "outcome": outcome, "status": status})
+        body = res.body if status == res.status else b""
+        await _answer(send, status, {"content-type": res.content_type}, body)
+
+
+def create_app(config: ProxyConfig | None = None) -> ProxyApp:
+    """App factory (``uvicorn --factory``; workers read the config from the environment)."""
+    return ProxyApp(config or ProxyConfig.from_env())
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _client_is_legacy(headers: dict[str, str], upstream_version: str) -> bool:
+    from ..versions import version_of
+
+    v = version_of(headers.get("accept"))
+    return v != upstream_version
+
+
+def _headers(scope: Scope) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in scope["headers"]:
+        name = k.decode("latin-1").lower()
+        value = v.decode("latin-1")
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def _asgi_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+
+
+async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
+    if "content-length" not in headers and status not in (204, 304):
+        headers = {**headers, "content-length": str(len(body))}
+    await send({"type": "http.response.start", "status": status, "headers": _asgi_headers(headers)})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _read_body(receive: Any, limit: int, declared: str | None) -> bytes:
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise LayerError("invalid_request", "Invalid Content-Length", status=400)
+        if int(declared) > limit:
+            raise _TooLarge()
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            raise _ClientGone()
+        chunk = msg.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge()
+            chunks.append(chunk)
+        if not msg.get("more_body"):
+            break
+    return b"".join(chunks) if len(chunks) != 1 else chunks[0]

@@ -1,0 +1,142 @@
+"""Proxy configuration: one frozen value shared by the CLI, the ASGI app and its workers.
+
+``--workers N`` runs the app in N processes (uvicorn), so the configuration must survive a trip
+through the environment: :meth:`ProxyConfig.to_env` / :meth:`from_env` serialise it as JSON.
+Everything the spec marks INFERRED that the proxy decides lives here, with a default and a flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..versions import UnknownVersion, check_version
+
+ENV_VAR = "LAYER_MIGRATE_PROXY_CONFIG"
+
+#: Endpoints whose creates honour ``If-None-Match`` de-duplication (spec §1.6): a replay returns
+#: the resource created the first time, so a retry of such a request can never duplicate it.
+DEDUPE_ENDPOINTS = frozenset({"conversations.create", "messages.send", "announcements.send"})
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased for a one-line CLI message."""
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """Everything the proxy needs to know; defaults are the documented behaviour."""
+
+    upstream: str = "http://127.0.0.1:8000"
+    upstream_version: str = "3.0"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    bot_map: str | None = None
+    report_only: bool = False
+    #: JSON-lines log of what each request would need (report-only mode; also usable otherwise).
+    report_log: str | None = None
+    #: JSON-lines access log: "-" = stderr, None = off, else a file path.
+    access_log: str | None = "-"
+    #: Largest request body accepted (bytes); larger → 413 Layer error.
+    max_body: int = 10 * 1024 * 1024
+    connect_timeout: float = 5.0
+    #: Total time allowed for one upstream exchange (after connecting) → 504 when exceeded.
+    upstream_timeout: float = 30.0
+    #: Extra attempts for requests that are safe to repeat (idempotent, or de-duplicated creates).
+    retries: int = 2
+    retry_backoff: float = 0.05
+    #: Add an ``If-None-Match: <uuid4>`` to creates that lack one, so they become retryable (§1.6).
+    add_dedupe: bool = True
+    #: Upstream connection pool size (per worker).
+    pool_size: int = 256
+    #: Paths the proxy answers itself (never forwarded).
+    health_path: str = "/-/health"
+    metrics_path: str = "/-/metrics"
+    # Webhook relay (R49–R53).
+    webhook_path: str = "/-/webhooks"
+    webhook_target: str | None = None
+    webhook_secret: str | None = None
+    upstream_webhook_secret: str | None = None
+    webhook_timeout: float = 5.0
+    #: Seconds uvicorn waits for in-flight requests on shutdown.
+    graceful_timeout: float = 30.0
+    #: Engine Options overrides (``Options(**engine_options)``), e.g. conversation_updated_default.
+    engine_options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "upstream_version", check_version(self.upstream_version))
+        except UnknownVersion as exc:
+            raise ConfigError(str(exc)) from None
+        if self.upstream_version not in ("2.0", "3.0") and not self.report_only:
+            raise ConfigError(f"--upstream-version must be 2.0 or 3.0, not {self.upstream_version}")
+        up = self.upstream.rstrip("/")
+        if not (up.startswith("http://") or up.startswith("https://")):
+            raise ConfigError(f"--upstream must be an http(s) URL, not {self.upstream!r}")
+        object.__setattr__(self, "upstream", up)
+        if self.workers < 1:
+            raise ConfigError("--workers must be at least 1")
+        if self.max_body < 1:
+            raise ConfigError("--max-body must be positive")
+        relay = (self.webhook_target, self.webhook_secret, self.upstream_webhook_secret)
+        if any(relay) and not all(relay):
+            raise ConfigError("webhook relay needs all of --webhook-target, --webhook-secret and "
+                              "--upstream-webhook-secret")
+        if self.bot_map is not None and not Path(self.bot_map).is_file():
+            raise ConfigError(f"{self.bot_map}: bot map file not found")
+
+    @property
+    def webhooks_enabled(self) -> bool:
+        return bool(self.webhook_target)
+
+    def replace(self, **changes: Any) -> ProxyConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_env(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ProxyConfig:
+        env = os.environ if environ is None else environ
+        raw = env.get(ENV_VAR)
+        if not raw:
+            raise ConfigError(f"{ENV_VAR} is not set (start the proxy with `layer-migrate proxy`)")
+        return cls(**json.loads(raw))
+
+    @classmethod
+    def from_toml(cls, path: str | Path, **overrides: Any) -> ProxyConfig:
+        """Read ``[proxy]`` (or the top level) of a TOML file; ``overrides`` win.
+
+        Keys use the field names with ``-`` or ``_`` (``upstream-version``).
+        """
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+        section = data.get("proxy", data)
+        names = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in section.items():
+            name = key.replace("-", "_")
+            if isinstance(value, dict) and name not in ("engine_options",):
+                continue  # other sections ([emulator], ...) of a shared file
+            if name not in names:
+                raise ConfigError(f"{p}: unknown proxy setting {key!r}")
+            values[name] = value
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ConfigError(f"{p}: {exc}") from None

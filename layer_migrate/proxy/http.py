@@ -1,0 +1,85 @@
+"""HTTP hygiene shared by the proxy and the in-process adapters.
+
+Hop-by-hop headers (RFC 9110 §7.6.1, plus every name listed in ``Connection``) belong to one
+connection and must not cross the proxy; lengths and encodings are recomputed for the body the
+proxy actually sends. Bodies are JSON (parsed with orjson, for speed on the hot path) or opaque
+bytes that travel unchanged (rich content, spec §8).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from ..errors import LayerError
+from ..versions import media_type_of
+
+HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+    "trailers", "transfer-encoding", "upgrade", "proxy-connection",
+})
+#: Never forwarded upstream: the proxy owns the connection, the length and the compression.
+REQUEST_DROP = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "expect"}
+#: Never copied back to the client: recomputed for the body the proxy sends.
+RESPONSE_DROP = HOP_BY_HOP | {"content-length", "content-encoding", "date", "server"}
+#: Never written to a log.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
+                            "layer-webhook-signature", "x-api-key"})
+
+
+def strip_hop_by_hop(headers: dict[str, str], drop: frozenset[str]) -> dict[str, str]:
+    """``headers`` without ``drop`` and without the names listed in their ``Connection``."""
+    extra = headers.get("connection")
+    named = {h.strip().lower() for h in extra.split(",")} if extra else set()
+    return {k: v for k, v in headers.items() if k not in drop and k not in named}
+
+
+def is_json_type(content_type: str | None) -> bool:
+    """JSON media types: application/json and ``+json`` (Layer, Layer-Patch, its ``.json`` typo)."""
+    mt = media_type_of(content_type)
+    return mt == "application/json" or mt.endswith("+json") or mt == "application/vnd.layer-patch.json"
+
+
+def parse_request_body(headers: dict[str, str], raw: bytes) -> tuple[Any, bytes | None]:
+    """(parsed JSON body or None, raw bytes or None) of a client request.
+
+    JSON content types must parse (else ``400 invalid_request``); a body without a content type
+    is parsed when it is JSON (curl users forget the header); other types stay raw.
+    """
+    if not raw:
+        return None, None
+    ct = headers.get("content-type")
+    if ct is None or is_json_type(ct):
+        try:
+            return orjson.loads(raw), None
+        except orjson.JSONDecodeError as exc:
+            if ct is None:
+                return None, raw
+            raise LayerError("invalid_request", f"Request body is not valid JSON: {exc}",
+                             status=400, data={"content_type": media_type_of(ct)}) from None
+    return None, raw
+
+
+def parse_response_body(headers: dict[str, str], raw: bytes) -> tuple[Any, bytes | None]:
+    """(parsed JSON, None) for JSON responses, else (None, raw). Unparsable JSON stays raw."""
+    if not raw:
+        return None, None
+    if is_json_type(headers.get("content-type")):
+        try:
+            return orjson.loads(raw), None
+        except orjson.JSONDecodeError:
+            return None, raw
+    return None, raw
+
+
+def body_bytes(body: Any, raw: bytes | None) -> bytes:
+    """The bytes to send for a (body, raw) pair: the JSON body wins, else raw, else nothing."""
+    if body is not None:
+        return orjson.dumps(body)
+    return raw or b""
+
+
+def redact(headers: dict[str, str]) -> dict[str, str]:
+    """Headers safe to log: secrets replaced by ``<redacted>``."""
+    return {k: ("<redacted>" if k.lower() in SECRET_HEADERS else v) for k, v in headers.items()}
