@@ -53,6 +53,10 @@ class CannedBehaviour:
     reset_every: int = 0
     #: answer 503 on every Nth request (0 = never)
     fail_every: int = 0
+    #: gzip the body (``content-encoding: gzip``)
+    gzip: bool = False
+    #: content type of the answer
+    content_type: bytes = b"application/json; charset=UTF-8"
     requests: int = 0
     last_request: bytes = b""
 
@@ -95,8 +99,14 @@ class _Proto(asyncio.Protocol):
         if b.fail_every and n % b.fail_every == 0:
             status, body = 503, b'{"id":"service_unavailable","code":1,"message":"busy","url":"x"}'
         reason = {200: b"OK", 201: b"Created", 503: b"Service Unavailable"}.get(status, b"X")
-        out = (b"HTTP/1.1 %d %s\r\ncontent-type: application/json; charset=UTF-8\r\n"
-               b"content-length: %d\r\n\r\n" % (status, reason, len(body))) + body
+        extra = b""
+        if b.gzip:
+            import gzip
+
+            body = gzip.compress(body)
+            extra = b"content-encoding: gzip\r\n"
+        out = (b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\n%s"
+               b"content-length: %d\r\n\r\n" % (status, reason, b.content_type, extra, len(body))) + body
         if b.delay:
             asyncio.get_running_loop().call_later(b.delay, self._write, out)
         else:

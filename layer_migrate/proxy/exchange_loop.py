@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
-from ..versions import PLATFORM_MEDIA_TYPE, UnknownVersion, check_version, version_of
+from ..versions import PLATFORM_MEDIA_TYPE, check_version
 from .config import DEDUPE_ENDPOINTS
 
 JSON_CT = "application/json; charset=UTF-8"
@@ -67,29 +67,6 @@ def upstream_error(failure: UpstreamFailure) -> LayerError:
                           status=504, data={"upstream": "timeout"})
     return LayerError("service_unavailable", "The upstream Layer API could not be reached.",
                       status=502, data={"upstream": failure.kind})
-
-
-def client_version(req: Request) -> str:
-    """The version a client speaks, from its Accept header (spec §1.2).
-
-    Missing Accept, or one that does not name the Layer media type (``*/*``, ``application/json``,
-    curl's default), means 1.0 (R04: pre-1.1 clients omitted it). A Layer media type with an
-    unknown version is the documented ``406 invalid_header``.
-    """
-    accept = req.headers.get("accept")
-    if not accept or PLATFORM_MEDIA_TYPE not in accept.lower():
-        return "1.0"
-    v = version_of(accept)
-    if v is None:
-        from ..errors import invalid_header
-
-        raise invalid_header("Accept")
-    try:
-        return check_version(v)
-    except UnknownVersion:
-        from ..errors import invalid_header
-
-        raise invalid_header("Accept") from None
 
 
 def app_id_of(path: str) -> str | None:
@@ -199,7 +176,7 @@ class Migrator:
 
     def plan(self, req: Request) -> Plan:
         """Translate ``req`` for the upstream. Raises LayerError for refusals (answer as-is)."""
-        version = client_version(req)
+        version = self.engine.detect_version(req)
         if self.report_only:
             # Forward unchanged; translate only to learn which rules the request would need.
             plan = Plan(req, version, req, passthrough=True)
@@ -243,7 +220,7 @@ class Migrator:
 
     def prerequisite_request(self, prereq: Any, plan: Plan) -> Request:
         app = app_id_of(plan.original.path) or ""
-        r = prereq.to_request(app, self.upstream_version)
+        r = prereq.to_request(app, self.upstream_version, self.options)
         for h in ("authorization",):
             if h in plan.original.headers and h not in r.headers:
                 r.headers[h] = plan.original.headers[h]
