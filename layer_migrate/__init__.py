@@ -26,11 +26,14 @@ __all__ = [
     "translate_payload",
     "translate_request",
     "translate_response",
+    "translate_webhook",
     "user_id_of",
 ]
 
 _ENGINE_NAMES = {"translate_request", "translate_response", "translate_payload", "Options",
-                 "Translation", "Prerequisite", "Engine", "default_engine"}
+                 "Translation", "Prerequisite", "Engine", "default_engine",
+                 "translate_webhook", "detect_version", "EnsureIdentity", "EnsureParticipant",
+                 "ResponseTranslation", "PayloadTranslation", "WebhookTranslation"}
 
 
 def __getattr__(name: str) -> Any:

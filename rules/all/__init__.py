@@ -1,0 +1,1 @@
+"""Rules of step all (see rules/__init__.py)."""

@@ -1,0 +1,1 @@
+"""Rules of step v2_0 (see rules/__init__.py)."""

@@ -1,0 +1,28 @@
+"""R23 — v1's own refusals of message senders are answered locally (both keys, or none).
+
+Spec §5.2, §14.4 R23: since 2015-07-10 a body with both ``sender.name`` and ``sender.user_id`` is
+an error (INFERRED ``422 invalid_property``), and a body without ``sender`` is ``422
+missing_property sender`` (OBS). Forwarding would give a 2.0 error about ``sender_id`` instead.
+Explicit ``null`` keys (``{"user_id": "u", "name": null}``) are accepted and dropped.
+With ``Options.emulate_v1_errors=False`` such bodies are forwarded untranslated.
+"""
+
+from layer_migrate.rulebook import Context, Rule, check_sender
+
+rule = Rule("v2.sender.both_or_none", spec="R23", step=("1.1", "2.0"), endpoints={"messages.send"},
+            direction="request", order=20)
+
+
+@rule.request_up
+def validate(ctx: Context) -> bool:
+    return check_sender(ctx)
+
+
+_PATH = "/apps/A/conversations/C/messages"
+rule.example("request", {"sender": {"user_id": "u", "name": "Bot"}, "parts": []}, error="invalid_property",
+             endpoint="messages.send", method="POST", path=_PATH)
+rule.example("request", {"parts": []}, error="missing_property", endpoint="messages.send", method="POST",
+             path=_PATH)
+rule.example("request", {"sender": {"user_id": "u", "name": None}, "parts": []},
+             {"sender_id": "layer:///identities/u", "parts": []}, endpoint="messages.send", method="POST",
+             path=_PATH)
