@@ -1,0 +1,312 @@
+"""The emulator's ASGI application: transport rules of spec §1, then dispatch to handlers.
+
+Order of checks for every request (each failure is a Layer error object):
+
+1. ``X-HTTP-Method-Override: PATCH`` on a POST turns it into a PATCH (§1.4); any other
+   override → ``400 invalid_request``.
+2. ``Authorization: Bearer <token>`` → else ``401 authentication_required`` (§1.1).
+3. ``Accept`` names a version of the right media type (``application/vnd.layer+json``, or
+   ``application/vnd.layer.webhooks+json`` under ``/apps/:app/webhooks``) → else ``406
+   invalid_header`` with the §1.2 body (§1.2; extra parameters such as ``charset`` tolerated).
+4. Route (routes.py): unknown path → ``404 invalid_endpoint``; known path, wrong method → ``405``
+   + ``Allow`` (§1.5); an endpoint the version does not have → ``405`` when other methods remain on
+   that path (blocks POST at 2.0+ → ``Allow: GET``), ``405`` with an empty ``Allow`` for
+   ``DELETE …/blocks/:user_id`` at 2.0+, else ``404 invalid_endpoint``.
+5. Path app id ≠ the emulator's → ``403 invalid_app_id``.
+6. ``If-None-Match: <uuid>`` on creates (conversations, messages, announcements) replays the
+   first answer (§1.6); a non-UUID value → ``400 invalid_request_id``.
+7. The handler runs inside one store transaction; webhook deliveries it causes are recorded in
+   that transaction and sent after the commit.
+
+Bodies over ``max_body`` bytes → ``413`` (``invalid_request``). Unexpected exceptions are logged
+and answered ``500 internal_server_error`` without a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from .. import routes
+from ..errors import LayerError, invalid_header, invalid_request
+from ..versions import (
+    PLATFORM_MEDIA_TYPE,
+    VERSIONS,
+    WEBHOOK_VERSIONS,
+    WEBHOOKS_MEDIA_TYPE,
+    version_of,
+)
+from . import conversations, messages, misc, users, webhooks
+from .http import Ctx, Reply, error_reply, parse_query
+from .ids import is_uuid
+from .render import Renderer
+from .store import Store
+
+log = logging.getLogger("layer_migrate.emulator")
+
+Handler = Callable[[Ctx], Reply]
+
+HANDLERS: dict[str, Handler] = {
+    "conversations.create": conversations.create,
+    "conversations.get": conversations.get,
+    "conversations.patch": conversations.patch,
+    "conversations.delete": conversations.delete,
+    "user.conversations.list": conversations.user_list_conversations,
+    "user.conversations.get": conversations.user_get_conversation,
+    "messages.send": messages.send,
+    "messages.list": messages.list_,
+    "messages.get": messages.get,
+    "messages.delete": messages.delete,
+    "user.messages.list": messages.user_list,
+    "user.messages.get": messages.user_get,
+    "user.receipts.create": messages.receipt,
+    "user.conversations.mark_all_read": messages.mark_all_read,
+    "parts.list": messages.parts_list,
+    "parts.get": messages.parts_get,
+    "parts.create": messages.parts_create,
+    "parts.update": messages.parts_update,
+    "parts.replace_all": messages.parts_replace_all,
+    "parts.delete": messages.parts_delete,
+    "content.create": misc.content_create,
+    "content.get": misc.content_get,
+    "announcements.send": misc.announcement,
+    "notifications.send": misc.notify,
+    "app.patch": misc.app_patch,
+    "exports.create": misc.export_create,
+    "exports.list": misc.export_list,
+    "exports.status": misc.export_status,
+    "exports.delete": misc.export_delete,
+    "export_security.put": misc.export_security_put,
+    "export_security.get": misc.export_security_get,
+    "export_schedule.put": misc.export_schedule_put,
+    "export_schedule.get": misc.export_schedule_get,
+    "identity.create": users.identity_create,
+    "identity.replace": users.identity_replace,
+    "identity.patch": users.identity_patch,
+    "identity.get": users.identity_get,
+    "identity.delete": users.identity_delete,
+    "users.get": users.user_get,
+    "users.patch": users.user_patch,
+    "blocks.list": users.blocks_list,
+    "blocks.create": users.blocks_create,
+    "blocks.delete": users.blocks_delete,
+    "badge.put": users.badge_put,
+    "badge.get": users.badge_get,
+    "sessions.delete": users.sessions_delete,
+    "following.list": users.following_list,
+    "following.batch": users.following_batch,
+    "following.get": users.following_get,
+    "following.put": users.following_put,
+    "following.delete": users.following_delete,
+    "following.identities": users.following_identities,
+    "webhooks.create": webhooks.create,
+    "webhooks.list": webhooks.list_,
+    "webhooks.get": webhooks.get,
+    "webhooks.delete": webhooks.delete,
+    "webhooks.activate": webhooks.activate,
+    "webhooks.deactivate": webhooks.deactivate,
+}
+
+#: Creates that honour If-None-Match de-duplication (§1.6).
+DEDUPE = {"conversations.create", "messages.send", "announcements.send", "notifications.send"}
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+JSON_CT = (b"content-type", b"application/json; charset=UTF-8")
+
+
+class EmulatorApp:
+    """ASGI callable. Configuration lives here; state lives in :attr:`store`."""
+
+    def __init__(self, store: Store, *, app_id: str, token: str, lenient: bool = False,
+                 base_url: str = "https://api.layer.com", max_body: int = 1024 * 1024,
+                 distinct_default: bool = True, max_participants: int = 25,
+                 retry_base: float = 1.0, retry_cap: float = 300.0, max_attempts: int = 12,
+                 webhook_timeout: float = 5.0) -> None:
+        self.store = store
+        self.app_id = app_id
+        self.token = token
+        self.lenient = lenient
+        self.renderer = Renderer(base_url, app_id)
+        self.max_body = max_body
+        self.distinct_default = distinct_default
+        self.max_participants = max_participants
+        self.local_url = "http://127.0.0.1"
+        self.dispatcher = webhooks.Dispatcher(self, retry_base=retry_base, retry_cap=retry_cap,
+                                              max_attempts=max_attempts, timeout=webhook_timeout)
+
+    # -- ASGI ---------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers: dict[str, str] = {}
+        for k, v in scope["headers"]:
+            name = k.decode("latin-1").lower()
+            value = v.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        chunks: list[bytes] = []
+        size, too_big = 0, False
+        more = True
+        while more:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                too_big = True
+            elif chunk:
+                chunks.append(chunk)
+            more = msg.get("more_body", False)
+        if too_big:
+            reply = error_reply(LayerError("invalid_request", f"Request body exceeds {self.max_body} bytes.",
+                                           status=413, data={"max_body": self.max_body}))
+        else:
+            reply = self.handle(scope["method"], scope["path"], scope.get("query_string", b""), headers,
+                                b"".join(chunks))
+        await self._send(send, reply)
+        self.dispatcher.flush()
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                await self.dispatcher.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _send(self, send: Any, reply: Reply) -> None:
+        raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+        if reply.body is not None:
+            payload = reply.body if isinstance(reply.body, bytes) else orjson.dumps(reply.body)
+            if not any(k == b"content-type" for k, _ in raw_headers):
+                raw_headers.append(JSON_CT)
+        else:
+            payload = b""
+        raw_headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    # -- the request pipeline -----------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query_string: bytes, headers: dict[str, str], raw: bytes) -> Reply:
+        """One request → one reply. Never raises."""
+        try:
+            if path.startswith("/_emulator/"):
+                return self._internal(method, path, headers, raw)
+            return self._handle(method, path, query_string, headers, raw)
+        except LayerError as err:
+            self.dispatcher.discard()
+            return error_reply(err)
+        except Exception:  # noqa: BLE001 - a bug must still answer a Layer error, not a trace
+            self.dispatcher.discard()
+            log.exception("emulator: unexpected error on %s %s", method, path)
+            return error_reply(LayerError("internal_server_error", "An unexpected error occurred."))
+
+    def _handle(self, method: str, path: str, query_string: bytes, headers: dict[str, str], raw: bytes) -> Reply:
+        method = method.upper()
+        override = headers.get("x-http-method-override")
+        if override:
+            if method != "POST" or override.strip().upper() != "PATCH":
+                raise invalid_request("X-HTTP-Method-Override is only supported as PATCH on a POST request.")
+            method = "PATCH"
+        auth = headers.get("authorization", "")
+        scheme, _, credential = auth.partition(" ")
+        if scheme.lower() != "bearer" or credential.strip() != self.token:
+            raise LayerError("authentication_required", "A valid bearer token is required: "
+                             "send 'Authorization: Bearer <token>'.", headers={"www-authenticate": "Bearer"})
+        segments = path.split("/")
+        is_webhooks = len(segments) > 3 and segments[1] == "apps" and segments[3] == "webhooks"
+        media, offered = (WEBHOOKS_MEDIA_TYPE, WEBHOOK_VERSIONS) if is_webhooks else (PLATFORM_MEDIA_TYPE, VERSIONS)
+        version = version_of(headers.get("accept"), media)
+        if version is None or version not in offered:
+            if is_webhooks:
+                raise invalid_header("Accept", "Invalid Accept header; must be of form "
+                                               "application/vnd.layer.webhooks+json; version=x.y")
+            raise invalid_header("Accept")
+        match = routes.match(method, path)
+        if match is None or version not in match.endpoint.versions:
+            raise self._no_route(method, path, version)
+        if match.params.get("app") != self.app_id:
+            raise LayerError("invalid_app_id", f"No app with id {match.params.get('app')!r} exists here.",
+                             data={"app_id": match.params.get("app")})
+        ctx = Ctx(self, method, path, parse_query(query_string), headers, raw, version, match.name,
+                  dict(match.params))
+        handler = HANDLERS[match.name]
+        dedupe_key = self._dedupe_key(match.name, headers)
+        with self.store.tx():
+            if dedupe_key is not None:
+                seen = self.store.dedupe_get(dedupe_key)
+                if seen is not None:
+                    return Reply(seen["status"], seen["body"], seen["headers"])
+            reply = handler(ctx)
+            if dedupe_key is not None:
+                self.store.dedupe_put(dedupe_key, {"status": reply.status, "body": reply.body,
+                                                   "headers": reply.headers})
+            self.dispatcher.record(ctx.events)
+        return reply
+
+    def _dedupe_key(self, endpoint: str, headers: dict[str, str]) -> str | None:
+        value = headers.get("if-none-match")
+        if endpoint not in DEDUPE or value is None:
+            return None
+        value = value.strip().strip('"')
+        if not is_uuid(value):
+            raise LayerError("invalid_request_id", "If-None-Match must be an RFC 4122 UUID.",
+                             data={"header": "If-None-Match"})
+        return f"{endpoint}:{value.lower()}"
+
+    def _no_route(self, method: str, path: str, version: str) -> LayerError:
+        allowed = []
+        any_version = False
+        for m in METHODS:
+            found = routes.match(m, path)
+            if found is not None:
+                any_version = True
+                if version in found.endpoint.versions:
+                    allowed.append(m)
+        if allowed:
+            return LayerError("method_not_allowed", f"Method {method} is not allowed here in version {version}; "
+                              f"allowed methods: {', '.join(allowed)}", headers={"allow": ", ".join(allowed)})
+        found = routes.match(method, path)
+        if any_version and found is not None and found.name == "blocks.delete":
+            return LayerError("method_not_allowed", f"Method {method} is not allowed here in version {version}; "
+                              "block lists are edited with PATCH /apps/:app/users/:user_id",
+                              headers={"allow": ""})
+        if any_version:
+            return LayerError("invalid_endpoint", f"No such endpoint in version {version}: {method} {path}",
+                              data={"path": path})
+        return LayerError("invalid_endpoint", f"No such endpoint: {method} {path}", data={"path": path})
+
+    # -- emulator-only routes (no auth: they stand in for signed storage URLs) ----------------
+
+    def _internal(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        if path == "/_emulator/health" and method == "GET":
+            return Reply(200, {"ok": True, "app_id": self.app_id})
+        if path.startswith("/_emulator/content/"):
+            c_uuid = path.rsplit("/", 1)[-1]
+            found = self.store.content(c_uuid)
+            if found is None:
+                raise LayerError("not_found", "No such content.")
+            meta, data = found
+            if method in ("PUT", "POST"):
+                if len(raw) != meta["size"]:
+                    raise LayerError("invalid_request", f"Upload has {len(raw)} bytes; {meta['size']} were announced.")
+                with self.store.tx():
+                    meta["uploaded"] = True
+                    self.store.put_content(meta, raw)
+                return Reply(200, {"id": f"layer:///content/{c_uuid}", "size": meta["size"]})
+            if method == "GET":
+                if data is None:
+                    raise LayerError("not_found", "Content not uploaded yet.")
+                return Reply(200, data, {"content-type": meta["mime_type"]})
+            raise LayerError("method_not_allowed", "Use PUT to upload and GET to download.",
+                             headers={"allow": "GET, PUT"})
+        raise LayerError("invalid_endpoint", f"No such endpoint: {method} {path}", data={"path": path})

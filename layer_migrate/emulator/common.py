@@ -1,0 +1,88 @@
+"""Lookups shared by handlers: users that must exist, live conversations, visible messages.
+
+Error ids and messages are identical in every version (architecture.md: errors pass through the
+proxy unchanged), so they are built here once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import LayerError, not_found
+from .http import Ctx
+from .ids import now, uuid_from
+
+CONVERSATION_DELETED = "The referenced conversation has been deleted."
+CONVERSATION_NOT_FOUND = "A Conversation with the specified identifier could not be found."
+MESSAGE_NOT_FOUND = "A Message with the specified identifier could not be found."
+
+
+def user_not_found(user_id: str) -> LayerError:
+    return not_found(f"A User with the specified identifier could not be found: {user_id}")
+
+
+def existing_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
+    """The user named in a ``/users/:user_id/...`` path; 404 when unknown (June 2016 rule)."""
+    user = ctx.store.user(user_id)
+    if user is None:
+        raise user_not_found(user_id)
+    return user
+
+
+def ensure_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
+    """Create a user implicitly (referenced as participant, sender, owner or recipient)."""
+    user = ctx.store.user(user_id)
+    if user is None:
+        user = {"user_id": user_id, "created_at": now(), "identity": None, "suspended": False, "badge": 0}
+        ctx.store.put_user(user)
+    return user
+
+
+def users_map(ctx: Ctx, user_ids: Any) -> dict[str, dict[str, Any]]:
+    return ctx.store.users_by_id(sorted({u for u in user_ids if u is not None}))
+
+
+def conversation_any(ctx: Ctx, key: str = "conversation") -> dict[str, Any]:
+    """The conversation of the path, deleted or not; 404 if it never existed."""
+    cuuid = uuid_from(ctx.params[key], "conversations")
+    conv = ctx.store.conversation(cuuid) if cuuid else None
+    if conv is None:
+        raise not_found(CONVERSATION_NOT_FOUND)
+    return conv
+
+
+def live_conversation(ctx: Ctx, key: str = "conversation") -> dict[str, Any]:
+    """404 if it never existed, 410 ``object_deleted`` if deleted (§4.3, OBS)."""
+    conv = conversation_any(ctx, key)
+    if conv.get("deleted_at"):
+        raise LayerError("object_deleted", CONVERSATION_DELETED)
+    return conv
+
+
+def user_conversation(ctx: Ctx, user_id: str) -> dict[str, Any]:
+    """A conversation seen from a user: must currently be a participant (§4.3)."""
+    conv = live_conversation(ctx)
+    if user_id not in conv["participants"]:
+        raise not_found(CONVERSATION_NOT_FOUND)
+    return conv
+
+
+def message_in(ctx: Ctx, conv: dict[str, Any], key: str = "message") -> dict[str, Any]:
+    muuid = uuid_from(ctx.params[key], "messages")
+    msg = ctx.store.message(muuid) if muuid else None
+    if msg is None or msg.get("deleted_at") or msg["conversation"] != conv["uuid"]:
+        raise not_found(MESSAGE_NOT_FOUND)
+    return msg
+
+
+def message_any(ctx: Ctx, key: str = "message") -> dict[str, Any]:
+    muuid = uuid_from(ctx.params[key], "messages")
+    msg = ctx.store.message(muuid) if muuid else None
+    if msg is None or msg.get("deleted_at"):
+        raise not_found(MESSAGE_NOT_FOUND)
+    return msg
+
+
+def unread_count(ctx: Ctx, conv_uuid: str, user_id: str) -> int:
+    return sum(1 for m in ctx.store.messages_in(conv_uuid)
+               if m["sender"].get("user_id") != user_id and m["recipient_status"].get(user_id) in ("sent", "delivered"))

@@ -1,0 +1,358 @@
+"""Message endpoints (spec §5): send (single, delayed, 3.0 batch), list/get from the system and
+a user's perspective, delete, receipts, mark_all_read and the 3.0 part endpoints.
+
+INFERRED choices:
+
+* A 1.x ``sender.user_id`` need not be a participant (2.0+ accepts any existing identity as
+  ``sender_id``, so both paths agree); the sender user is created implicitly in 1.x.
+* ``recipient_status`` covers the participants at send time: the sender's own entry is ``read``
+  (since 2015-11-18), others ``sent``; a sender who is not a participant does not appear.
+* Both ``sender.user_id`` and ``sender.name`` → ``422 invalid_property`` (R23); a suspended
+  sender → ``403 user_suspended`` (6); a 2.0+ ``sender_id`` without an Identity → ``422
+  invalid_property`` ``sender_id``; a 2.0+ body with a v1 ``sender`` object → ``422
+  missing_property`` ``sender_id`` (R21).
+* Delayed messages (``schedule``) and 3.0 batches answer ``202`` (OBS v3) with the message(s);
+  the emulator stores them immediately with ``sent_at`` = now + delay (no real waiting).
+* Part endpoints exist in 3.0 only (routes table): POST → 201 part, PUT part → 200 part,
+  PUT parts → 200 parts array, DELETE → 204 (the last part cannot be removed: 422
+  ``invalid_operation``). Every change bumps the message's and part's ``updated_at``.
+* Receipts: ``delivery`` moves ``sent`` → ``delivered``; ``read`` → ``read``; never backwards.
+  Only participants have a status to change (others → 404 as the message is not visible).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..errors import LayerError, invalid_property, invalid_request, missing_property
+from .common import (
+    ensure_user,
+    existing_user,
+    live_conversation,
+    message_any,
+    message_in,
+    user_conversation,
+    users_map,
+)
+from .http import Ctx, Reply, paginate
+from .ids import new_uuid, now, uuid_from
+from .validate import assign_part_ids, notification, part, parts, user_ref
+
+V1_KEYS = {"sender", "parts", "notification", "schedule"}
+V2_KEYS = {"sender_id", "parts", "notification", "schedule"}
+
+
+def render(ctx: Ctx, msg: dict[str, Any], *, user: str | None = None, url_kind: str = "get") -> dict[str, Any]:
+    users = users_map(ctx, [msg["sender"].get("user_id")])
+    return ctx.render.message(ctx.version, msg, users, user=user, url_kind=url_kind)
+
+
+def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> dict[str, Any]:
+    """The neutral sender ``{"user_id": U}`` or ``{"name": N}`` of a send body (§5.2, §6)."""
+    if ctx.v1:
+        sender = body.get("sender")
+        if sender is None:
+            raise missing_property("sender")
+        if not isinstance(sender, dict):
+            raise invalid_property("sender", "Property 'sender' must be an object")
+        uid, name = sender.get("user_id"), sender.get("name")
+        if set(sender) - {"user_id", "name"}:
+            raise invalid_property("sender", "Property 'sender' accepts only 'user_id' or 'name'")
+        if uid is not None and name is not None:
+            raise invalid_property("sender", "Specify either sender.user_id or sender.name, not both")
+        if announcement and uid is not None:
+            raise invalid_property("sender", "Announcements are sent with sender.name; sender.user_id is not allowed")
+        if uid is None and name is None:
+            raise missing_property("name" if announcement else "user_id", "sender")
+        if uid is not None:
+            if not isinstance(uid, str) or not uid:
+                raise invalid_property("sender", "sender.user_id must be a non-empty string")
+            user = ensure_user(ctx, uid)
+            if user.get("suspended"):
+                raise LayerError("user_suspended", f"User {uid} is suspended and cannot send messages.")
+            return {"user_id": uid}
+        if not isinstance(name, str) or not name:
+            raise invalid_property("sender", "sender.name must be a non-empty string")
+        return {"name": name}
+    ref = body.get("sender_id")
+    if ref is None:
+        raise missing_property("sender_id")
+    uid = user_ref(ref, ctx.version, "sender_id", lenient=ctx.lenient)
+    user = ctx.store.user(uid)
+    if user is None or not user.get("identity"):
+        raise invalid_property("sender_id", f"An Identity must exist to use it as the sender_id ({ref})")
+    if user.get("suspended"):
+        raise LayerError("user_suspended", f"User {uid} is suspended and cannot send messages.")
+    return {"user_id": uid}
+
+
+def _schedule(value: Any) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise invalid_property("schedule", "Property 'schedule' must be an object")
+    delay = value.get("delay_in_seconds")
+    if delay is None:
+        raise missing_property("delay_in_seconds", "schedule")
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 1.0 <= delay <= 300.0:
+        raise invalid_property("schedule", "schedule.delay_in_seconds must be a number from 1.0 to 300.0")
+    typing = value.get("typing_indicator_in_seconds")
+    if typing is not None and (isinstance(typing, bool) or not isinstance(typing, (int, float))
+                               or not 1.0 <= typing <= min(300.0, delay)):
+        raise invalid_property("schedule", "schedule.typing_indicator_in_seconds must be from 1.0 to the delay")
+    if set(value) - {"delay_in_seconds", "typing_indicator_in_seconds"}:
+        raise invalid_property("schedule", "Property 'schedule' has unknown keys")
+    return float(delay)
+
+
+def _draft(ctx: Ctx, conv: dict[str, Any], body: Any, offset: float) -> tuple[dict[str, Any], float | None]:
+    if not isinstance(body, dict):
+        raise invalid_request("A message must be a JSON object.")
+    allowed = V1_KEYS if ctx.v1 else V2_KEYS
+    unknown = set(body) - allowed
+    if unknown:
+        if not ctx.v1 and "sender" in unknown and "sender_id" not in body:
+            raise missing_property("sender_id")
+        prop = sorted(unknown)[0]
+        raise invalid_property(prop, f"Unknown message property '{prop}' in version {ctx.version}")
+    sender = sender_of(ctx, body)
+    neutral_parts = parts(body.get("parts"), ctx.version, allow_ids=ctx.version == "3.0",
+                          content_exists=lambda c: ctx.store.content(c) is not None)
+    note = notification(body.get("notification"), ctx.version, lenient=ctx.lenient)
+    delay = _schedule(body.get("schedule"))
+    return {"sender": sender, "parts": neutral_parts, "notification": note}, delay
+
+
+def _store(ctx: Ctx, conv: dict[str, Any], draft: dict[str, Any], when: datetime) -> dict[str, Any]:
+    stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assign_part_ids(draft["parts"])
+    for p in draft["parts"]:
+        p["updated_at"] = stamp
+    sender_uid = draft["sender"].get("user_id")
+    status = {u: ("read" if u == sender_uid else "sent") for u in conv["participants"]}
+    msg = {"uuid": new_uuid(), "conversation": conv["uuid"], "sent_at": stamp, "updated_at": stamp,
+           "sender": draft["sender"], "parts": draft["parts"], "recipient_status": status,
+           "notification": draft["notification"], "deleted_at": None}
+    ctx.store.put_message(msg)
+    if draft["notification"] is not None:
+        ctx.store.add_notification({
+            "source": "message", "message": f"layer:///messages/{msg['uuid']}", "created_at": stamp,
+            "recipients": [u for u in conv["participants"] if u != sender_uid],
+            "notification": draft["notification"]["root"], "overrides": draft["notification"]["overrides"],
+            "version": ctx.version})
+    ctx.emit("message.sent", message=msg["uuid"])
+    return msg
+
+
+def send(ctx: Ctx) -> Reply:
+    conv = live_conversation(ctx)
+    body = ctx.json()
+    batch = isinstance(body, list)
+    if batch:
+        if ctx.version != "3.0":
+            raise invalid_request(f"Batch messaging (an array body) is not available in version {ctx.version}.")
+        if not body:
+            raise invalid_request("A batch of messages must not be empty.")
+    elif not isinstance(body, dict):
+        raise invalid_request("Request body must be a JSON object.")
+    drafts = [_draft(ctx, conv, b, 0) for b in (body if batch else [body])]
+    start = datetime.now(timezone.utc)
+    offset = 0.0
+    created = []
+    for draft, delay in drafts:
+        offset += delay or 0.0
+        created.append(_store(ctx, conv, draft, start + timedelta(seconds=offset)))
+    rendered = [render(ctx, m, url_kind="send") for m in created]
+    if batch:
+        return Reply(202, rendered)
+    if drafts[0][1] is not None:
+        return Reply(202, rendered[0], resource=("message", created[0]["uuid"]))
+    return Reply(201, rendered[0], resource=("message", created[0]["uuid"]))
+
+
+def list_(ctx: Ctx) -> Reply:
+    conv = live_conversation(ctx)
+    msgs = ctx.store.messages_in(conv["uuid"])
+    _normalise_from_id(ctx)
+    page, headers = paginate(msgs, [m["uuid"] for m in msgs], ctx)
+    return Reply(200, [render(ctx, m) for m in page], headers)
+
+
+def _normalise_from_id(ctx: Ctx) -> None:
+    from_id = ctx.query.get("from_id")
+    if from_id:
+        ctx.query["from_id"] = uuid_from(from_id, "messages") or from_id
+
+
+def get(ctx: Ctx) -> Reply:
+    conv = live_conversation(ctx)
+    return Reply(200, render(ctx, message_in(ctx, conv)))
+
+
+def delete(ctx: Ctx) -> Reply:
+    conv = live_conversation(ctx)
+    msg = message_in(ctx, conv)
+    msg["deleted_at"] = now()
+    ctx.store.put_message(msg)
+    ctx.emit("message.deleted", message=msg["uuid"])
+    return Reply(204)
+
+
+def user_list(ctx: Ctx) -> Reply:
+    uid = ctx.params["user"]
+    existing_user(ctx, uid)
+    conv = user_conversation(ctx, uid)
+    msgs = ctx.store.messages_in(conv["uuid"])
+    _normalise_from_id(ctx)
+    page, headers = paginate(msgs, [m["uuid"] for m in msgs], ctx)
+    return Reply(200, [render(ctx, m, user=uid) for m in page], headers)
+
+
+def _visible(ctx: Ctx, uid: str) -> dict[str, Any]:
+    msg = message_any(ctx)
+    conv = ctx.store.conversation(msg["conversation"])
+    if conv is None or conv.get("deleted_at") or uid not in conv["participants"]:
+        raise LayerError("not_found", "A Message with the specified identifier could not be found.")
+    return msg
+
+
+def user_get(ctx: Ctx) -> Reply:
+    uid = ctx.params["user"]
+    existing_user(ctx, uid)
+    return Reply(200, render(ctx, _visible(ctx, uid), user=uid))
+
+
+_RANK = {"sent": 0, "delivered": 1, "read": 2}
+
+
+def _receipt(ctx: Ctx, msg: dict[str, Any], uid: str, kind: str) -> bool:
+    status = "read" if kind == "read" else "delivered"
+    current = msg["recipient_status"].get(uid)
+    if current is None or _RANK[current] >= _RANK[status]:
+        return False
+    msg["recipient_status"][uid] = status
+    msg.setdefault("received_at", {}).setdefault(uid, now())
+    ctx.store.put_message(msg)
+    ctx.emit("receipt", message=msg["uuid"], user=uid, receipt=kind)
+    return True
+
+
+def receipt(ctx: Ctx) -> Reply:
+    uid = ctx.params["user"]
+    existing_user(ctx, uid)
+    msg = _visible(ctx, uid)
+    body = ctx.json_object()
+    kind = body.get("type")
+    if kind is None:
+        raise missing_property("type")
+    if kind not in ("read", "delivery"):
+        raise invalid_property("type", "Receipt type must be 'read' or 'delivery'")
+    _receipt(ctx, msg, uid, kind)
+    return Reply(204)
+
+
+def mark_all_read(ctx: Ctx) -> Reply:
+    uid = ctx.params["user"]
+    existing_user(ctx, uid)
+    conv = user_conversation(ctx, uid)
+    for msg in reversed(ctx.store.messages_in(conv["uuid"])):
+        _receipt(ctx, msg, uid, "read")
+    return Reply(204)
+
+
+# -- 3.0 part endpoints ----------------------------------------------------------------------
+
+def _message_for_parts(ctx: Ctx) -> tuple[dict[str, Any], str]:
+    conv = live_conversation(ctx)
+    msg = message_in(ctx, conv)
+    return msg, f"{ctx.render.app_url}/conversations/{conv['uuid']}/messages/{msg['uuid']}"
+
+
+def _render_part(ctx: Ctx, msg: dict[str, Any], p: dict[str, Any], url: str) -> dict[str, Any]:
+    return ctx.render.part(ctx.version, "messages", msg["uuid"], msg["parts"].index(p), p, url)
+
+
+def _find_part(ctx: Ctx, msg: dict[str, Any]) -> dict[str, Any]:
+    puuid = ctx.params["part"].rsplit("/", 1)[-1].lower()
+    for p in msg["parts"]:
+        if p["uuid"] == puuid:
+            return p
+    raise LayerError("not_found", "A MessagePart with the specified identifier could not be found.")
+
+
+def _touch(ctx: Ctx, msg: dict[str, Any], *changed: dict[str, Any]) -> None:
+    stamp = now()
+    msg["updated_at"] = stamp
+    for p in changed:
+        p["updated_at"] = stamp
+    ctx.store.put_message(msg)
+
+
+def parts_list(ctx: Ctx) -> Reply:
+    msg, url = _message_for_parts(ctx)
+    return Reply(200, [_render_part(ctx, msg, p, url) for p in msg["parts"]])
+
+
+def parts_get(ctx: Ctx) -> Reply:
+    msg, url = _message_for_parts(ctx)
+    return Reply(200, _render_part(ctx, msg, _find_part(ctx, msg), url))
+
+
+def _one_part(ctx: Ctx, body: Any, msg: dict[str, Any]) -> dict[str, Any]:
+    seen = {p["uuid"] for p in msg["parts"]}
+    p = part(body, "part", ctx.version, allow_ids=True, seen=seen,
+             content_exists=lambda c: ctx.store.content(c) is not None)
+    assign_part_ids([p])
+    return p
+
+
+def parts_create(ctx: Ctx) -> Reply:
+    msg, url = _message_for_parts(ctx)
+    p = _one_part(ctx, ctx.json_object(), msg)
+    msg["parts"].append(p)
+    _touch(ctx, msg, p)
+    ctx.emit("part.created", message=msg["uuid"], part=p["uuid"])
+    return Reply(201, _render_part(ctx, msg, p, url))
+
+
+def parts_update(ctx: Ctx) -> Reply:
+    msg, url = _message_for_parts(ctx)
+    old = _find_part(ctx, msg)
+    body = ctx.json_object()
+    if body.get("id") is not None and str(body["id"]).rsplit("/", 1)[-1].lower() != old["uuid"]:
+        raise invalid_property("id", "The part id in the body does not match the path")
+    body = {k: v for k, v in body.items() if k != "id"}
+    new = part(body, "part", ctx.version, allow_ids=False, content_exists=lambda c: ctx.store.content(c) is not None)
+    new["uuid"] = old["uuid"]
+    msg["parts"][msg["parts"].index(old)] = new
+    _touch(ctx, msg, new)
+    ctx.emit("part.updated", message=msg["uuid"], part=new["uuid"])
+    return Reply(200, _render_part(ctx, msg, new, url))
+
+
+def parts_replace_all(ctx: Ctx) -> Reply:
+    msg, url = _message_for_parts(ctx)
+    body = ctx.json()
+    new_parts = parts(body, ctx.version, allow_ids=True, content_exists=lambda c: ctx.store.content(c) is not None)
+    assign_part_ids(new_parts)
+    old_ids = {p["uuid"] for p in msg["parts"]}
+    new_ids = {p["uuid"] for p in new_parts}
+    msg["parts"] = new_parts
+    _touch(ctx, msg, *new_parts)
+    for pid in sorted(old_ids - new_ids):
+        ctx.emit("part.deleted", message=msg["uuid"], part=pid)
+    for p in new_parts:
+        ctx.emit("part.updated" if p["uuid"] in old_ids else "part.created", message=msg["uuid"], part=p["uuid"])
+    return Reply(200, [_render_part(ctx, msg, p, url) for p in new_parts])
+
+
+def parts_delete(ctx: Ctx) -> Reply:
+    msg, _url = _message_for_parts(ctx)
+    p = _find_part(ctx, msg)
+    if len(msg["parts"]) == 1:
+        raise LayerError("invalid_operation", "A message must keep at least one part.")
+    msg["parts"].remove(p)
+    _touch(ctx, msg)
+    ctx.emit("part.deleted", message=msg["uuid"], part=p["uuid"], removed=p)
+    return Reply(204)
