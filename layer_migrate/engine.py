@@ -71,6 +71,9 @@ class Options:
       change list [``"conversation.updated.metadata"``].
     * ``webhook_single_key_sender`` — R24/§12.3: webhook 1.0 payloads carry only the non-null key of
       ``sender``/``actor`` [True].
+    * ``autocreate_users`` — R10: a 404 on ``/users/:uid/…`` for a v1 client returns an
+      ``EnsureIdentity`` prerequisite (create, then retry), as pre-June-2016 servers auto-created
+      users [False].
     """
 
     bots: BotDirectory = field(default_factory=BotDirectory)
@@ -86,6 +89,7 @@ class Options:
     system_unread_fields: Literal["null", "strip"] = "null"
     conversation_updated_default: str = "conversation.updated.metadata"
     webhook_single_key_sender: bool = True
+    autocreate_users: bool = False
 
     def __post_init__(self) -> None:
         if self.identity_type_field not in ("identity_type", "type", "both"):
@@ -198,10 +202,15 @@ class ResponseTranslation:
     source: str
     target: str
     endpoint: str | None
+    #: R10: fulfil these, then retry the original request (empty unless ``autocreate_users``).
+    prerequisites: list[Prerequisite] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"response": self.response.to_json(), "applied": list(self.applied),
-                "lossy": list(self.lossy)}
+        out: dict[str, Any] = {"response": self.response.to_json(), "applied": list(self.applied),
+                               "lossy": list(self.lossy)}
+        if self.prerequisites:
+            out["prerequisites"] = [p.to_json() for p in self.prerequisites]
+        return out
 
 
 @dataclass
@@ -799,7 +808,7 @@ class Engine:
         resp = Response(ctx.status, ctx.headers, ctx.body)
         if ctx.body is response.body:
             resp.raw = response.raw
-        return ResponseTranslation(resp, ctx.applied, ctx.lossy, src, target, endpoint)
+        return ResponseTranslation(resp, ctx.applied, ctx.lossy, src, target, endpoint, ctx.prerequisites)
 
     def translate_payload(self, kind: str, body: Any, source: str, to: str,
                           options: Options | None = None, *, perspective: str = "system") -> PayloadTranslation:
@@ -992,12 +1001,20 @@ def run_example(rule: Rule, ex: Any, engine: Engine | None = None) -> str | None
             for k, v in (ex.after_headers or {}).items():
                 if r.response.headers.get(k) != v:
                     extra.append(f"header {k}: {r.response.headers.get(k)!r} != {v!r}")
+        elif ex.kind == "sign":
+            from .webhook_events import sign
+
+            got, extra = sign(ex.before["secret"], ex.before["raw"].encode("utf-8")), []
+        elif ex.kind == "delivery":
+            from .webhook_events import translate_webhook as _tw
+
+            w = _tw(engine, ex.before["type"], ex.before["body"], ex.source or "3.0", ex.target or "1.0",
+                    options)
+            got, extra = [{"type": t, "body": b} for t, b in w.events], []
         else:
             source = ex.source or rule.step[1]
             target = ex.target or "1.1"
-            p = engine.translate_payload(ex.kind, ex.before, source, target, options,
-                                         perspective=ex.options.get("perspective", "system")
-                                         if False else "system")
+            p = engine.translate_payload(ex.kind, ex.before, source, target, options)
             got, extra = p.payload, []
     except LayerError as exc:
         if ex.error is not None and exc.id == ex.error:

@@ -26,7 +26,12 @@ def _strip(obj: dict[str, Any], ctx: Context) -> Any:
     if "position" in obj and not (ctx.in_last_message and ctx.perspective == "user"):
         out = out if out is not None else dict(obj)
         del out["position"]
-    if ctx.perspective == "system" and not ctx.webhook:
+    if ctx.webhook:  # 1.0 webhook messages never carried the user-perspective fields (§12.3)
+        for k in ("received_at", "is_unread"):
+            if k in obj:
+                out = out if out is not None else dict(obj)
+                del out[k]
+    elif ctx.perspective == "system":
         for k in ("received_at", "is_unread"):
             if k in obj:
                 if ctx.options.system_unread_fields == "strip":
