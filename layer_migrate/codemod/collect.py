@@ -1,0 +1,173 @@
+"""First pass: find the Layer API calls in a module and what their bodies are built from.
+
+The rewrite pass needs to know, for a dict literal, *which endpoint* it is the body of. Code
+builds bodies in many places — inline ``json={...}``, a variable assigned earlier and passed as
+``json=body`` or ``data=json.dumps(body)``, a helper function that returns the dict. This visitor
+records HTTP call sites (``requests``/``httpx``/``aiohttp`` style ``x.post(url, json=...)``,
+``x.request("POST", url, ...)`` and thin ``helper("POST", url, body)`` wrappers), the dicts
+assigned to names per function scope and the dicts each function returns, then resolves every
+call's body to the dict nodes it came from. Endpoints come from :func:`layer_migrate.routes.match`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from .. import routes
+from .cstutil import HTTP_METHODS, dotted_name, is_dict_like, match_url, str_value
+
+#: attribute names that are HTTP verbs on requests/httpx/aiohttp clients and sessions.
+VERB_ATTRS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE"}
+BODY_KWS = ("json", "data", "content", "body", "payload")
+
+
+@dataclass
+class CallSite:
+    call: cst.Call
+    kind: str  # "verb" (x.post), "request" (x.request("POST", ...)), "helper" (f("POST", url, body))
+    method: str
+    url: cst.BaseExpression
+    match: routes.Match
+    body: cst.BaseExpression | None
+    scope: int  # id of the enclosing function node (0 = module)
+
+
+@dataclass
+class Collected:
+    sites: list[CallSite] = field(default_factory=list)
+    #: id(dict node) → endpoint name, for bodies resolved from call sites.
+    body_endpoints: dict[int, str] = field(default_factory=dict)
+    #: id(call node) → site
+    site_by_call: dict[int, CallSite] = field(default_factory=dict)
+
+
+def _unwrap_dumps(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``json.dumps(x)`` / ``orjson.dumps(x)`` → ``x``."""
+    if isinstance(node, cst.Call) and dotted_name(node.func).endswith("dumps") and node.args:
+        return node.args[0].value
+    return node
+
+
+class Collector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.scopes: list[int] = [0]
+        self.assigns: dict[tuple[int, str], list[cst.BaseExpression]] = {}
+        self.returns: dict[str, list[cst.BaseExpression]] = {}
+        self.funcs: list[str] = []
+        self.raw_calls: list[tuple[cst.Call, int]] = []
+
+    # scopes
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(id(node))
+        self.funcs.append(node.name.value)
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.pop()
+        self.funcs.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return True
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            if isinstance(t.target, cst.Name):
+                self.assigns.setdefault((self.scopes[-1], t.target.value), []).append(node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if isinstance(node.target, cst.Name) and node.value is not None:
+            self.assigns.setdefault((self.scopes[-1], node.target.value), []).append(node.value)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.funcs and node.value is not None:
+            self.returns.setdefault(self.funcs[-1], []).append(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("get", "post", "put", "patch",
+                                                                    "delete", "request"):
+            self.raw_calls.append((node, self.scopes[-1]))
+        elif node.args and str_value(node.args[0].value) is not None and len(node.args) >= 2:
+            v = str_value(node.args[0].value)
+            if v and v.upper() in HTTP_METHODS:
+                self.raw_calls.append((node, self.scopes[-1]))
+
+    # ---- resolution ---------------------------------------------------------------------
+    def _names(self, scope: int) -> dict[str, cst.BaseExpression]:
+        out: dict[str, cst.BaseExpression] = {}
+        for (s, name), values in self.assigns.items():
+            if s in (0, scope) and len(values) == 1:
+                if s == scope or name not in out:
+                    out[name] = values[0]
+        return out
+
+    def _site(self, node: cst.Call, scope: int) -> CallSite | None:
+        func = node.func
+        args = [a for a in node.args if a.keyword is None and not a.star]
+        kws = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        names = self._names(scope)
+        if isinstance(func, cst.Attribute) and func.attr.value in VERB_ATTRS:
+            method = VERB_ATTRS[func.attr.value]
+            url = args[0].value if args else kws.get("url")
+            kind = "verb"
+            body_pos = None
+        else:
+            raw_method = str_value(args[0].value) if args else kws.get("method") and str_value(kws["method"])
+            if not raw_method or raw_method.upper() not in HTTP_METHODS:
+                return None
+            method = raw_method.upper()
+            url = args[1].value if len(args) > 1 else kws.get("url") or kws.get("path")
+            kind = "request" if isinstance(func, cst.Attribute) and func.attr.value == "request" else "helper"
+            body_pos = 2
+        if url is None:
+            return None
+        m = match_url(method, url, names)
+        if m is None:
+            return None
+        body = None
+        for kw in BODY_KWS:
+            if kw in kws:
+                body = _unwrap_dumps(kws[kw])
+                break
+        if body is None and body_pos is not None and len(args) > body_pos:
+            body = _unwrap_dumps(args[body_pos].value)
+        return CallSite(node, kind, method, url, m, body, scope)
+
+    def _body_dicts(self, body: cst.BaseExpression, scope: int, depth: int = 0) -> list[cst.BaseExpression]:
+        if depth > 4:
+            return []
+        if is_dict_like(body) or isinstance(body, cst.List):
+            return [body]
+        if isinstance(body, cst.Name):
+            values = self.assigns.get((scope, body.value)) or self.assigns.get((0, body.value)) or []
+            out: list[cst.BaseExpression] = []
+            for v in values:
+                out.extend(self._body_dicts(v, scope, depth + 1))
+            return out
+        if isinstance(body, cst.Call):
+            name = dotted_name(body.func).rsplit(".", 1)[-1]
+            out = []
+            for v in self.returns.get(name, []):
+                out.extend(self._body_dicts(v, 0, depth + 1))
+            return out
+        return []
+
+    def result(self) -> Collected:
+        col = Collected()
+        for node, scope in self.raw_calls:
+            site = self._site(node, scope)
+            if site is None:
+                continue
+            col.sites.append(site)
+            col.site_by_call[id(node)] = site
+            if site.body is not None:
+                for d in self._body_dicts(site.body, scope):
+                    col.body_endpoints[id(d)] = site.match.name
+        return col
+
+
+def collect(module: cst.Module) -> Collected:
+    c = Collector()
+    module.visit(c)
+    return c.result()

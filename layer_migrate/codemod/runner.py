@@ -1,0 +1,206 @@
+"""Run the rewrite over files: discovery, parallel workers, safe writes, per-rule statistics.
+
+Safety rules (issue 5): only regular ``*.py`` files under the given paths are touched (symlinks are
+never followed or written, ``--exclude`` globs are honoured), each file's output is re-parsed before
+it is written (see :func:`.api.rewrite_source`), writes are atomic (temp file in the same folder +
+``os.replace``, permissions kept), and a file that does not parse is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..identity import BotDirectory
+from .api import Options, Outcome, rewrite_source
+from .facts_table import build_index
+from .identity_expr import HelperMode
+
+DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
+                    "__pycache__", "build", "dist", ".eggs", "*.egg-info")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a worker needs (picklable: workers rebuild the fact index once each)."""
+
+    target: str = "3.0"
+    bot_map: str | None = None
+    disabled: tuple[str, ...] = ()
+    enabled: tuple[str, ...] = ()
+    identity_helper: HelperMode = "inline"
+
+
+@dataclass
+class FileResult:
+    path: str
+    changed: bool = False
+    skipped: str | None = None
+    error: str | None = None
+    diff: str = ""
+    events: list[tuple[str, str]] = field(default_factory=list)
+    markers: list[tuple[int, str]] = field(default_factory=list)
+    bots_used: dict[str, str] = field(default_factory=dict)
+    filtered: bool = False
+
+
+class InputError(Exception):
+    """Bad command-line input (one line, ``file:line: reason`` when there is a file)."""
+
+
+def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> tuple[list[Path], list[str]]:
+    """Python files under ``paths`` (sorted, no symlinks), and notes about what was left out."""
+    patterns = tuple(DEFAULT_EXCLUDES) + tuple(excludes)
+    files: list[Path] = []
+    notes: list[str] = []
+    seen: set[Path] = set()
+
+    def excluded(p: Path, root: Path) -> bool:
+        try:
+            rel = p.relative_to(root).as_posix()
+        except ValueError:
+            rel = p.as_posix()
+        for pat in patterns:
+            if fnmatch.fnmatch(p.name, pat) or fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(p.as_posix(), pat):
+                return True
+        return False
+
+    for raw in paths:
+        root = Path(raw)
+        if root.is_symlink():
+            notes.append(f"{raw}: symlink, not followed")
+            continue
+        if not root.exists():
+            raise InputError(f"{raw}: no such file or directory")
+        if root.is_file():
+            if root.suffix == ".py" and not excluded(root, root.parent) and root.resolve() not in seen:
+                seen.add(root.resolve())
+                files.append(root)
+            continue
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            d = Path(dirpath)
+            keep = []
+            for name in sorted(dirnames):
+                sub = d / name
+                if sub.is_symlink():
+                    notes.append(f"{sub}: symlink, not followed")
+                elif not excluded(sub, root):
+                    keep.append(name)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                if not name.endswith(".py"):
+                    continue
+                f = d / name
+                if f.is_symlink():
+                    notes.append(f"{f}: symlink, not touched")
+                    continue
+                if excluded(f, root) or f.resolve() in seen:
+                    continue
+                seen.add(f.resolve())
+                files.append(f)
+    return files, notes
+
+
+_WORKER_OPTIONS: Options | None = None
+_WORKER_KEY: Settings | None = None
+
+
+def _options(settings: Settings) -> Options:
+    global _WORKER_OPTIONS, _WORKER_KEY
+    if _WORKER_OPTIONS is None or _WORKER_KEY != settings:
+        bots = BotDirectory.load(settings.bot_map) if settings.bot_map else None
+        index = build_index(settings.target, settings.disabled, settings.enabled)
+        _WORKER_OPTIONS = Options(index=index, bots=bots, identity_helper=settings.identity_helper)
+        _WORKER_KEY = settings
+    return _WORKER_OPTIONS
+
+
+def process_file(path: str, settings: Settings, mode: str) -> FileResult:
+    """Rewrite one file. ``mode``: ``"write"``, ``"diff"`` or ``"check"``. Never raises."""
+    res = FileResult(path=path)
+    try:
+        p = Path(path)
+        if p.is_symlink():
+            res.skipped = "symlink, not touched"
+            return res
+        data = p.read_bytes()
+    except OSError as exc:
+        res.error = f"{path}: cannot read: {exc.strerror or exc}"
+        return res
+    try:
+        out: Outcome = rewrite_source(data, _options(settings))
+    except RecursionError:
+        res.skipped = "too deeply nested for the parser"
+        return res
+    except Exception as exc:  # a bug of ours must not stop a 10,000-file run
+        res.skipped = f"internal error ({type(exc).__name__}: {exc}); file left unchanged — please report"
+        return res
+    res.filtered = out.filtered
+    res.skipped = out.skipped
+    res.events = [(e.rule, e.kind) for e in out.events]
+    res.markers = out.markers
+    res.bots_used = out.bots_used
+    res.changed = out.changed
+    if not out.changed:
+        return res
+    if mode == "diff":
+        res.diff = unified_diff(path, data, out.code)
+    elif mode == "write":
+        try:
+            atomic_write(p, out.code)
+        except OSError as exc:
+            res.error = f"{path}: cannot write: {exc.strerror or exc}"
+    return res
+
+
+def unified_diff(path: str, before: bytes, after: bytes) -> str:
+    a = before.decode("utf-8", errors="replace").splitlines(keepends=True)
+    b = after.decode("utf-8", errors="replace").splitlines(keepends=True)
+    return "".join(difflib.unified_diff(a, b, fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}"))
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same directory and ``os.replace``: never a half-written file."""
+    st = path.stat()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".layer-migrate", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, st.st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _run_one(args: tuple[str, Settings, str]) -> FileResult:
+    return process_file(*args)
+
+
+def run(files: list[Path], settings: Settings, mode: str, jobs: int = 1,
+        progress: Callable[[FileResult], None] | None = None) -> Iterator[FileResult]:
+    """Process ``files`` (in order of completion when ``jobs > 1``), yielding each result."""
+    _options(settings)  # validate the bot map etc. before spawning workers
+    work = [(str(f), settings, mode) for f in files]
+    if jobs <= 1 or len(work) < 8:
+        for item in work:
+            r = _run_one(item)
+            if progress:
+                progress(r)
+            yield r
+        return
+    chunk = max(1, min(64, len(work) // (jobs * 8) or 1))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for r in pool.map(_run_one, work, chunksize=chunk):
+            if progress:
+                progress(r)
+            yield r
