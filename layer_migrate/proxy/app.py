@@ -178,8 +178,8 @@ class ProxyApp:
         req = Request(method, target, headers, None, raw or None)
         m = self.migrator
         try:
-            plan_needs_body = not m.report_only and _client_is_legacy(headers, m.upstream_version)
-            if plan_needs_body and raw:
+            legacy = not m.report_only and m.client_version(req) != m.upstream_version
+            if legacy and raw:
                 body, rest = parse_request_body(headers, raw)
                 if body is None and rest and routes.match(method, target) is not None:
                     raise LayerError("invalid_header",
@@ -188,11 +188,15 @@ class ProxyApp:
                 req.body, req.raw = body, rest
         except LayerError as exc:
             return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
-        return await run_async(m, req, self._send, backoff=self.config.retry_backoff)
+        # Pass-through answers are never parsed: their bytes go back untouched.
+        return await run_async(m, req, self._send if legacy else self._send_raw,
+                               backoff=self.config.retry_backoff)
 
     async def _send(self, req: Request) -> Response:
-        # Pass-through requests were never parsed: don't parse their answers either.
-        return await self.upstream.send(req, parse=req.body is not None or req.raw is None)
+        return await self.upstream.send(req)
+
+    async def _send_raw(self, req: Request) -> Response:
+        return await self.upstream.send(req, parse=False)
 
     async def _respond(self, send: Any, resp: Response) -> None:
         headers = strip_hop_by_hop(resp.headers, RESPONSE_DROP)
@@ -306,13 +310,6 @@ def create_app(config: ProxyConfig | None = None) -> ProxyApp:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _client_is_legacy(headers: dict[str, str], upstream_version: str) -> bool:
-    from ..versions import version_of
-
-    v = version_of(headers.get("accept"))
-    return v != upstream_version
 
 
 def _headers(scope: Scope) -> dict[str, str]:

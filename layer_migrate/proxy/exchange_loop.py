@@ -149,6 +149,7 @@ class Migrator:
         self._bots = bots
         self._engine_options = dict(engine_options or {})
         self._engine: Any = None
+        self._accept_cache: dict[str, str] = {}
         self.add_dedupe = add_dedupe
         self.retries = max(0, retries)
         self.report_only = report_only
@@ -174,9 +175,26 @@ class Migrator:
 
     # -- request side -------------------------------------------------------------------------
 
+    def client_version(self, req: Request) -> str:
+        """The client's version (engine ``detect_version``), memoised per Accept value.
+
+        A Platform media type Accept decides the version on its own (R04/§1.2), whatever the
+        endpoint, so the hot path skips route matching for the few distinct Accept strings a
+        fleet of clients sends; anything else (no Accept, webhooks media type) asks the engine.
+        """
+        accept = req.headers.get("accept")
+        if accept is not None:
+            v = self._accept_cache.get(accept)
+            if v is not None:
+                return v
+        v = self.engine.detect_version(req)
+        if accept is not None and PLATFORM_MEDIA_TYPE in accept.lower() and len(self._accept_cache) < 256:
+            self._accept_cache[accept] = v
+        return v
+
     def plan(self, req: Request) -> Plan:
         """Translate ``req`` for the upstream. Raises LayerError for refusals (answer as-is)."""
-        version = self.engine.detect_version(req)
+        version = self.client_version(req)
         if self.report_only:
             # Forward unchanged; translate only to learn which rules the request would need.
             plan = Plan(req, version, req, passthrough=True)

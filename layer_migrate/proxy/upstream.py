@@ -21,6 +21,8 @@ from ..exchange import Request, Response
 from .exchange_loop import UpstreamFailure
 from .http import REQUEST_DROP, body_bytes, is_json_type, parse_response_body, strip_hop_by_hop
 
+_SKIP_CT = frozenset({"Content-Type"})
+
 
 class Upstream:
     """A pooled connection to the one configured upstream."""
@@ -56,10 +58,11 @@ class Upstream:
         return URL.build(scheme=self.scheme, host=self.host, port=self.port,
                          path=self.prefix + raw_path, query_string=query, encoded=True)
 
-    def _prepare(self, req: Request) -> tuple[URL, dict[str, str], bytes, frozenset[str]]:
+    def _prepare(self, req: Request) -> tuple[URL, dict[str, str], bytes, frozenset[str] | None]:
         headers = strip_hop_by_hop(req.headers, REQUEST_DROP)
         data = body_bytes(req.body, req.raw)
-        skip = frozenset(h for h in ("Content-Type", "User-Agent") if h.lower() not in headers)
+        # aiohttp would invent a Content-Type for a body sent without one; don't.
+        skip = _SKIP_CT if data and "content-type" not in headers else None
         return self.url_for(req.path), headers, data, skip
 
     async def send(self, req: Request, *, parse: bool = True) -> Response:
