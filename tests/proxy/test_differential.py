@@ -1,0 +1,73 @@
+"""Differential end-to-end test (issue 4 "done when"): the scripted v1 session run directly
+against the emulator at 1.1, and through the proxy against the emulator at 3.0, must give the
+same answers modulo generated ids and timestamps. Real sockets on 127.0.0.1 throughout."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from scenario import STEPS, run
+
+from layer_migrate.emulator import Emulator
+from layer_migrate.proxy.config import ProxyConfig
+from layer_migrate.proxy.serving import running
+
+#: Steps where the two sides disagree, with the analysis (see the proxy report).
+KNOWN = {
+    "err.msg.both_senders": "R23 error message text: engine 'Only one of ...' vs emulator 'Specify "
+                            "either ...' (spec: message INFERRED; id/code/data agree)",
+    "err.announcement.everyone": "R34 error message text differs (spec: INFERRED; id/code/data agree)",
+    "err.method": "405 message names the upstream version ('in version 3.0') to a 1.1 client; R09 "
+                  "passes error bodies through without rewriting the message (id/code/Allow agree)",
+}
+
+
+def _sender(base: str):
+    client = httpx.Client(base_url=base, timeout=10)
+
+    def send(method, path, headers, body):
+        r = client.request(method, path, headers=headers, content=body)
+        return r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content
+
+    return send
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    with Emulator().running() as direct_emu:
+        direct = run(_sender(direct_emu.url))
+    log = tmp_path_factory.mktemp("proxy") / "access.jsonl"
+    with Emulator().running() as up, \
+            running(ProxyConfig(upstream=up.url, port=0, access_log=str(log))) as proxy:
+        proxied = run(_sender(proxy.url))
+        identities = {i.get("user_id") for i in up.store.identities()} if hasattr(up.store, "identities") else set()
+    return direct, proxied, log, identities
+
+
+@pytest.mark.parametrize("step", [s[0] for s in STEPS])
+def test_same_answer(runs, step, request):
+    direct, proxied, _, _ = runs
+    if step in KNOWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN[step]))
+    assert proxied[step] == direct[step]
+
+
+@pytest.mark.parametrize("step", sorted(KNOWN))
+def test_known_differences_agree_on_id_code_status(runs, step):
+    direct, proxied, _, _ = runs
+    a, b = direct[step], proxied[step]
+    assert a["status"] == b["status"] and a["allow"] == b["allow"]
+    assert {k: v for k, v in a["body"].items() if k != "message"} == \
+        {k: v for k, v in b["body"].items() if k != "message"}
+
+
+def test_access_log_names_rules_and_bot_provisioned_once(runs):
+    import orjson
+
+    _, proxied, log, identities = runs
+    records = [orjson.loads(line) for line in log.read_text().splitlines()]
+    sends = [r for r in records if r["method"] == "POST" and r["path"].endswith("/messages")]
+    assert any("v2.sender.name_to_bot" in r["rules"] for r in sends)
+    assert all(r["client_version"] in ("1.1", None) for r in records)  # None: refused (bad Accept)
+    assert sum(r["status"] == 406 for r in records) == 1
+    assert any(uid and uid.startswith("bot-") for uid in identities)
