@@ -15,10 +15,11 @@ Choices that the spec leaves open (INFERRED, documented once here):
 * Part ids are always present: ``…/parts/<index>`` in 1.x/2.0, ``…/parts/<uuid>`` in 3.0 (§5.4),
   announcements included. ``encoding`` appears only when the part was sent with one; a base64
   part is echoed encoded (the documented form, R32).
-* ``received_at``/``is_unread`` appear only in user-perspective reads in 1.x/2.0; 3.0 carries
-  them in system reads as ``null`` (OBS v3, R29). ``position`` appears in 3.0 messages and in the
-  user-perspective ``last_message`` of every version. ``updated_at`` on messages from 2.0 (message
-  updating, Sept 2017), on parts only in 3.0 with ``url``/``message_url``/``receipts_url``.
+* ``received_at``/``is_unread`` are set in user-perspective reads and ``null`` in system reads
+  and send responses of every version ("as the 1.x system perspective did", R29); webhook
+  payloads carry neither. ``position`` appears in 3.0 messages and in the user-perspective
+  ``last_message`` of every version. ``updated_at`` (message and parts), part ``url``/
+  ``message_url`` and ``receipts_url`` are 3.0 only (2.0's late message updating is not modelled).
 * 2.0 announcements print ``recipients`` as identity ids, like 3.0 (DOC-BUG 9 resolved towards
   the request shape). Announcements carry no ``recipient_status``.
 * Identity GET: 1.x profile fields only; 2.0 and 3.0 add ``id``, ``url``, ``user_id`` and a
@@ -159,7 +160,7 @@ class Renderer:
 
     def message(self, version: str, msg: dict[str, Any], users: dict[str, dict[str, Any]], *,
                 user: str | None = None, url_kind: str = "get", last: bool = False,
-                single_key_sender: bool = False) -> dict[str, Any]:
+                single_key_sender: bool = False, webhook: bool = False) -> dict[str, Any]:
         """``url_kind``: ``send`` (and webhooks) → ``/apps/<app>/messages/<uuid>``; ``get`` → nested
         under the conversation; user-perspective reads (``user`` set) → under the user."""
         muuid, cuuid = msg["uuid"], msg["conversation"]
@@ -179,7 +180,7 @@ class Renderer:
             "sender": self.sender(version, msg["sender"], users, single_key=single_key_sender),
             "recipient_status": self.recipient_status(version, msg["recipient_status"]),
         }
-        if user is not None or version == "3.0":
+        if not webhook:
             is_unread = received = None
             if user is not None:
                 is_unread = msg["recipient_status"].get(user) not in ("read",) and msg["sender"].get("user_id") != user
@@ -188,9 +189,8 @@ class Renderer:
             out["received_at"] = received
         if version == "3.0" or last:
             out["position"] = msg["seq"]
-        if not is_v1(version):
-            out["updated_at"] = msg.get("updated_at") or msg["sent_at"]
         if version == "3.0":
+            out["updated_at"] = msg.get("updated_at") or msg["sent_at"]
             out["receipts_url"] = f"{nested}/receipts"
         return out
 

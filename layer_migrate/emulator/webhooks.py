@@ -167,7 +167,7 @@ def payloads(app: EmulatorApp, event: dict[str, Any], version: str) -> list[tupl
 
     def msg_obj(msg: dict[str, Any]) -> dict[str, Any]:
         users = store.users_by_id([msg["sender"]["user_id"]] if msg["sender"].get("user_id") else [])
-        return r.message(version, msg, users, url_kind="send", single_key_sender=v1)
+        return r.message(version, msg, users, url_kind="send", single_key_sender=v1, webhook=True)
 
     def actor(sender: dict[str, Any]) -> dict[str, Any]:
         users = store.users_by_id([sender["user_id"]] if sender.get("user_id") else [])
