@@ -167,8 +167,10 @@ class EmulatorApp:
             reply = error_reply(LayerError("invalid_request", f"Request body exceeds {self.max_body} bytes.",
                                            status=413, data={"max_body": self.max_body}))
         else:
-            reply = self.handle(scope["method"], scope["path"], scope.get("query_string", b""), headers,
-                                b"".join(chunks))
+            # raw_path keeps %2F inside user ids (R13); routes.match percent-decodes parameters.
+            raw_path = scope.get("raw_path")
+            path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"]
+            reply = self.handle(scope["method"], path, scope.get("query_string", b""), headers, b"".join(chunks))
         await self._send(send, reply)
         self.dispatcher.flush()
 
