@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import orjson
 import pytest
-from scenario import normalise
+from proxy_scenario import normalise
 
 from layer_migrate.emulator import Emulator
 from layer_migrate.proxy.config import ProxyConfig

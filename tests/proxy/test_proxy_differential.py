@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from scenario import STEPS, run
+from proxy_scenario import STEPS, run
 
 from layer_migrate.emulator import Emulator
 from layer_migrate.proxy.config import ProxyConfig
