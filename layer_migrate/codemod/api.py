@@ -24,9 +24,10 @@ from .transform import MARKER_PREFIX, Event, FileContext, Rewriter
 
 #: A file is looked at only if it contains one of these (bytes, case-sensitive).
 TRIGGERS: tuple[bytes, ...] = (b"vnd.layer", b"layer:///", b"/apps/", b"/blocks", b"/conversations",
-                               b"/announcements", b"/notifications", b"recipient_status", b"LAYER_")
+                               b"/announcements", b"/notifications", b"recipient_status", b"LAYER_",
+                               b"layer_", b"LayerClient")
 #: ...and is a "Layer file" (payload shapes and response reads are trusted) if it also matches this.
-_LAYER_FILE = re.compile(rb"vnd\.layer|layer:///|/apps/|LAYER_|(?:import|from)\s+[\w.]*layer", re.IGNORECASE)
+_LAYER_FILE = re.compile(rb"vnd\.layer|layer:///|/apps/|LAYER_|LayerClient|(?:import|from)\s+[\w.]*layer", re.IGNORECASE)
 _WEBHOOK_FILE = re.compile(rb"layer-webhook-", re.IGNORECASE)
 
 

@@ -74,7 +74,7 @@ def _literal_key(node: cst.Subscript) -> str | None:
 
 
 def _is_key_read(node: cst.BaseExpression, key: str) -> bool:
-    """``x["key"]`` or ``x.get("key")``."""
+    """``x["key"]`` or ``x.get("key")`` (not the ``get`` call of an HTTP client)."""
     if isinstance(node, cst.Subscript):
         return _literal_key(node) == key
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "get":
@@ -119,6 +119,7 @@ class Rewriter(cst.CSTTransformer):
         self.bots_used: dict[str, str] = {}
         self._stmt_markers: list[list[str]] = []
         self._list_children: set[int] = set()
+        self._sender_names: set[str] = set()
         self._media = self._media_patterns()
 
     # ---- bookkeeping --------------------------------------------------------------------------
@@ -223,6 +224,10 @@ class Rewriter(cst.CSTTransformer):
 
     @staticmethod
     def _looks_like_overrides(value: cst.BaseExpression) -> bool:
+        if isinstance(value, cst.DictComp):
+            return is_dict_like(value.value)
+        if isinstance(value, cst.ListComp):
+            return is_dict_like(value.elt) and "user_id" in dict_keys(value.elt)
         if isinstance(value, cst.Dict):
             return bool(value.elements) and all(
                 isinstance(e, cst.DictElement) and is_dict_like(e.value) for e in value.elements)
@@ -369,6 +374,22 @@ class Rewriter(cst.CSTTransformer):
                             lbracket=cst.LeftSquareBracket(whitespace_after=value.lbrace.whitespace_after),
                             rbracket=cst.RightSquareBracket(whitespace_before=value.rbrace.whitespace_before),
                             lpar=value.lpar, rpar=value.rpar)
+        if isinstance(value, cst.DictComp):  # shape (a) built by a comprehension
+            rid = cst.DictElement(make_str("recipient"), self.ids.wrap(value.key), comma=_comma())
+            if isinstance(value.value, cst.Dict):
+                elt: cst.BaseExpression = value.value.with_changes(elements=[rid, *value.value.elements])
+            else:
+                elt = cst.Dict(elements=[rid, cst.StarredDictElement(value.value)])
+            self._done(rule)
+            return cst.ListComp(elt=elt, for_in=value.for_in, lbracket=cst.LeftSquareBracket(
+                whitespace_after=value.lbrace.whitespace_after), rbracket=cst.RightSquareBracket(
+                whitespace_before=value.rbrace.whitespace_before), lpar=value.lpar, rpar=value.rpar)
+        if isinstance(value, cst.ListComp) and is_dict_like(value.elt):  # shape (b) by a comprehension
+            item = get_item(value.elt, "user_id")
+            if item is None or item.value is None:
+                return value
+            self._done(rule)
+            return value.with_changes(elt=replace_item(value.elt, item.index, "recipient", self.ids.wrap(item.value)))
         if isinstance(value, cst.List):  # shape (b): [{"user_id": u, ...}]
             changed = False
             elements = []
@@ -389,6 +410,25 @@ class Rewriter(cst.CSTTransformer):
         self._mark(rule, "per-recipient overrides built elsewhere: 2.0 wants "
                          "[{'recipient': identity id, ...}] (v1 map or user_id list no longer work)")
         return value
+
+    def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.BaseSmallStatement:
+        """``notification["recipients"] = <v1 overrides>`` (R26) in Layer files."""
+        if not self.ctx.layer_file or self.ctx.webhook_file or len(updated_node.targets) != 1:
+            return updated_node
+        target = updated_node.targets[0].target
+        if isinstance(target, cst.Name):  # remember `sender = msg["sender"]` for R24 markers
+            if _is_key_read(updated_node.value, "sender"):
+                self._sender_names.add(target.value)
+            else:
+                self._sender_names.discard(target.value)
+        if isinstance(target, cst.Subscript) and _literal_key(target) == "recipients" \
+                and self._looks_like_overrides(updated_node.value):
+            fact = self._overrides_fact()
+            if fact is not None:
+                new = self._overrides(updated_node.value, fact.rule)
+                if new is not updated_node.value:
+                    return updated_node.with_changes(value=new)
+        return updated_node
 
     def leave_Dict(self, original_node: cst.Dict, updated_node: cst.Dict) -> cst.BaseExpression:
         result = self._patch_op(original_node, updated_node)
@@ -452,7 +492,7 @@ class Rewriter(cst.CSTTransformer):
                 continue
             prop = found[1]
             cleared = replace_item(el.value, value.index, None, cst.List(elements=[]))
-            sep = el.comma if isinstance(el.comma, cst.Comma) else _comma()
+            sep = _list_separator(updated_node)
             elements.append(el.with_changes(value=cleared, comma=sep))
             if isinstance(v, (cst.List, cst.Tuple)) and not any(isinstance(x, cst.StarredElement) for x in v.elements):
                 for x in v.elements:
@@ -557,8 +597,9 @@ class Rewriter(cst.CSTTransformer):
                 self._mark(fact.rule, "add the Layer-Patch body to this call")
                 return call
         else:
-            args.insert(url_i + 1, cst.Arg(new_body, keyword=cst.Name("json"),
-                                           equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+            body_i = url_i + 1
+            args.insert(body_i, cst.Arg(new_body, keyword=cst.Name("json"), comma=_arg_comma(args[url_i]),
+                                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
         # method
         func = call.func
         if site.kind == "verb":
@@ -576,16 +617,19 @@ class Rewriter(cst.CSTTransformer):
         if h_i is not None:
             args[h_i] = args[h_i].with_changes(value=_with_content_type(args[h_i].value, ct))
         elif site.kind in ("verb", "request"):
-            args = _fix_commas(args)
-            args.append(cst.Arg(cst.Dict(elements=[cst.DictElement(make_str("Content-Type"), ct)]),
-                                keyword=cst.Name("headers"),
-                                equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+            at = (body_i if body_i is not None else url_i) + 1
+            args.insert(at, cst.Arg(cst.Dict(elements=[cst.DictElement(make_str("Content-Type"), ct)]),
+                                    keyword=cst.Name("headers"), comma=_arg_comma(args[url_i]),
+                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
         else:
             self._mark(fact.rule, f"make sure this helper sends Content-Type: {fact.content_type} for PATCH")
         self._done(fact.rule)
         if fact.status_map:
             pass  # 202 → 204 is a runtime difference: code that checks == 204 is flagged by reads
-        return call.with_changes(func=func, args=_fix_commas(args))
+        args = _fix_commas(args)
+        if call.args and args[-1] is not call.args[-1]:  # an inserted argument ended up last
+            args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
+        return call.with_changes(func=func, args=args)
 
     def _read_call(self, call: cst.Call) -> cst.BaseExpression:
         if not self.ctx.layer_file or self.ctx.webhook_file:
@@ -604,7 +648,9 @@ class Rewriter(cst.CSTTransformer):
                 self._mark(R_STATUS_READ, "recipient_status keys are identity ids in 2.0: user id = "
                                           "unquote(key[len('layer:///identities/'):])")
             if attr == "get" and call.args and str_value(call.args[0].value) == "name" \
-                    and _is_key_read(func.value, "sender") and self.index.enabled(R_SENDER_READ):
+                    and (_is_key_read(func.value, "sender") or (isinstance(func.value, cst.Name)
+                                                                 and func.value.value in self._sender_names)) \
+                    and self.index.enabled(R_SENDER_READ):
                 self._mark(R_SENDER_READ, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
                                           "sender['display_name']; users have display names too")
         if isinstance(func, cst.Name) and func.value in ("set", "sorted", "list", "frozenset", "tuple") \
@@ -630,11 +676,15 @@ class Rewriter(cst.CSTTransformer):
                 self._done(R_STATUS_READ)
                 return updated_node.with_changes(slice=[el.with_changes(slice=el.slice.with_changes(
                     value=self.ids.wrap(el.slice.value)))])
-        if _literal_key(updated_node) == "name" and _is_key_read(inner, "sender") \
+        if _literal_key(updated_node) == "name" and (_is_key_read(inner, "sender") or (
+                isinstance(inner, cst.Name) and inner.value in self._sender_names)) \
                 and self.index.enabled(R_SENDER_READ):
             self._mark(R_SENDER_READ, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
                                       "sender['display_name']; users have display names too")
         return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._sender_names = set()
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
         if self._participants_read(updated_node.iter):
@@ -802,6 +852,20 @@ def _with_content_type(headers: cst.BaseExpression, ct: cst.SimpleString) -> cst
         return headers.with_changes(elements=elements)
     return cst.Dict(elements=[cst.StarredDictElement(headers, comma=_comma()),
                               cst.DictElement(make_str("Content-Type"), ct)])
+
+
+def _list_separator(node: cst.List) -> cst.Comma:
+    """A comma that keeps the list's layout: one element per line if it already is."""
+    for el in node.elements:
+        if isinstance(el.comma, cst.Comma) and isinstance(el.comma.whitespace_after, cst.ParenthesizedWhitespace):
+            return el.comma
+    if isinstance(node.lbracket.whitespace_after, cst.ParenthesizedWhitespace):
+        return cst.Comma(whitespace_after=node.lbracket.whitespace_after)
+    return _comma()
+
+
+def _arg_comma(like: cst.Arg) -> cst.Comma:
+    return like.comma if isinstance(like.comma, cst.Comma) else _comma()
 
 
 def _fix_commas(args: list[cst.Arg]) -> list[cst.Arg]:
