@@ -1,7 +1,7 @@
-"""R48 — Badges, session TTL, sessions, suspension, exports, rich content, metadata PATCH and
-conversation DELETE: only the Accept header changes.
+"""R48 — Endpoints whose bodies never changed: only the Accept header moves.
 
-Spec §1.10/§10, §14.7 R48 (suspension GET also R43).
+Spec §1.10/§10, §14.7 R48: badges, session TTL, delete sessions, suspension PATCH, exports, export
+security/schedule, rich content, metadata PATCH and conversation DELETE (suspension GET also R43).
 """
 
 from layer_migrate.rulebook import ALL_STEPS, Rule

@@ -1,0 +1,106 @@
+"""``layer-migrate translate|validate|rules``: the stable JSON interface, run as a real subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "layer_migrate.cli"]
+
+
+def run(args, stdin=None):
+    return subprocess.run(CLI + args, input=stdin, capture_output=True, text=True, timeout=60)
+
+
+def test_translate_request_blocks_from_stdin():
+    ex = {"method": "POST", "path": "/apps/A/users/u1/blocks",
+          "headers": {"Accept": "application/vnd.layer+json; version=1.1"}, "body": {"user_id": "x"}}
+    p = run(["translate", "request", "--to", "3.0"], json.dumps(ex))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert set(out) == {"request", "prerequisites", "applied", "lossy"}
+    assert out["request"]["method"] == "PATCH" and out["request"]["path"] == "/apps/A/users/u1"
+    assert out["request"]["headers"]["content-type"] == "application/vnd.layer-patch+json"
+    assert out["request"]["body"] == [{"operation": "add", "property": "blocks", "id": "layer:///identities/x"}]
+
+
+def test_translate_request_bot_map_and_prerequisites(tmp_path):
+    bots = tmp_path / "bots.json"
+    bots.write_text(json.dumps({"Support": "support-bot"}))
+    ex = tmp_path / "send.json"
+    ex.write_text(json.dumps({"method": "POST", "path": "/apps/A/conversations/C/messages", "headers": {},
+                              "body": {"sender": {"name": "Support"}, "parts": []}}))
+    p = run(["translate", "request", "--to", "2.0", "--from", "1.0", "--bot-map", str(bots), str(ex)])
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["request"]["body"] == {"sender_id": "layer:///identities/support-bot", "parts": []}
+    assert out["prerequisites"] == [{"kind": "ensure_identity", "user_id": "support-bot",
+                                     "display_name": "Support", "identity_type": "bot"}]
+
+
+def test_translate_response_202_to_204(tmp_path):
+    ex = {"request": {"method": "DELETE", "path": "/apps/A/users/o/blocks/x", "headers": {}},
+          "response": {"status": 202, "headers": {}, "body": None}}
+    p = run(["translate", "response", "--to", "1.0", "--from", "3.0"], json.dumps(ex))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["response"]["status"] == 204 and out["applied"] == ["v2.blocks.delete_to_patch"]
+
+
+def test_translate_payload_and_webhook():
+    msg = {"id": "layer:///messages/m", "sender": {"id": "layer:///identities/u", "user_id": "u"},
+           "parts": [], "recipient_status": {"layer:///identities/u": "read"}}
+    p = run(["translate", "payload", "--kind", "message", "--from", "3.0", "--to", "1.0"], json.dumps(msg))
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["payload"]["sender"] == {"user_id": "u", "name": None}
+    body = {"event": {"type": "Message.created", "id": "e", "created_at": "t"}, "message": msg}
+    p = run(["translate", "webhook", "--event", "Message.created"], json.dumps(body))
+    out = json.loads(p.stdout)
+    assert [e["type"] for e in out["events"]] == ["message.sent"]
+
+
+def test_refusal_prints_layer_error_and_exits_1():
+    ex = {"method": "POST", "path": "/apps/A/announcements", "headers": {},
+          "body": {"recipients": "everyone", "sender": {"name": "A"}, "parts": []}}
+    p = run(["translate", "request", "--to", "3.0"], json.dumps(ex))
+    assert p.returncode == 1
+    err = json.loads(p.stdout)["error"]
+    assert err["id"] == "invalid_property" and err["data"] == {"property": "recipients"}
+    assert "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize(("args", "stdin", "needle"), [
+    (["translate", "request", "--to", "3.0"], '{"method": "GET",\n "path": ', "<stdin>:2: invalid JSON"),
+    (["translate", "request", "--to", "3.0"], '{"path": "/x"}', "missing 'method'"),
+    (["translate", "request", "--to", "4.0"], "{}", "4.0"),
+    (["translate", "request", "--to", "3.0", "/nonexistent.json"], None, "cannot read"),
+    (["translate", "request", "--to", "3.0", "--option", "part_ids=sideways"], '{"method":"GET","path":"/"}',
+     "part_ids"),
+    (["validate", "--version", "2.0", "--kind", "nope"], "{}", "unknown schema kind"),
+])
+def test_usage_errors_exit_2_one_line(args, stdin, needle):
+    p = run(args, stdin)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert needle in p.stderr
+    assert "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) <= 3
+
+
+def test_validate(tmp_path):
+    good = tmp_path / "m.json"
+    good.write_text(json.dumps({"sender_id": "layer:///identities/u", "parts": [{"body": "x", "mime_type": "text/plain"}]}))
+    p = run(["validate", "--version", "2.0", "--kind", "message_request", str(good)])
+    assert p.returncode == 0 and "valid" in p.stdout
+    p = run(["validate", "--version", "1.1", "--kind", "message_request", str(good)])
+    assert p.returncode == 1 and "sender" in p.stdout
+
+
+def test_rules_listing_and_help_examples():
+    p = run(["rules", "--json"])
+    data = json.loads(p.stdout)
+    assert any(r["spec"] == "R38" and r["examples"] for r in data)
+    for cmd in (["translate", "request"], ["translate", "response"], ["translate", "payload"], ["validate"],
+                ["rules"]):
+        h = run(cmd + ["--help"])
+        assert h.returncode == 0 and "Example" in h.stdout
