@@ -69,8 +69,10 @@ def _fail(message: str) -> None:
 @click.option("--no-dedupe", is_flag=True, default=False,
               help="Do not add If-None-Match to creates (they then are never retried once sent).")
 @click.option("--webhook-target", help="URL of the legacy 1.0 webhook receiver.")
-@click.option("--webhook-secret", help="Secret the 1.0 receiver verifies (re-signing key).")
-@click.option("--upstream-webhook-secret", help="Secret of the upstream 2.0/3.0 webhook.")
+@click.option("--webhook-secret", envvar="LAYER_MIGRATE_WEBHOOK_SECRET", show_envvar=True,
+              help="Secret the 1.0 receiver verifies (re-signing key).")
+@click.option("--upstream-webhook-secret", envvar="LAYER_MIGRATE_UPSTREAM_WEBHOOK_SECRET",
+              show_envvar=True, help="Secret of the upstream 2.0/3.0 webhook.")
 @click.pass_context
 def proxy(ctx: click.Context, config_file: str | None, **opts: Any) -> None:
     """Run the migration proxy: legacy v1 clients in, Layer Platform API 2.0/3.0 upstream."""
@@ -84,9 +86,6 @@ def proxy(ctx: click.Context, config_file: str | None, **opts: Any) -> None:
     values = {k: v for k, v in opts.items() if v is not None}
     if opts.get("access_log") == "":
         values["access_log"] = None
-    for secret in ("webhook_secret", "upstream_webhook_secret"):
-        if secret in values:  # allow secrets from the environment instead of argv
-            pass
     try:
         if config_file:
             cfg = ProxyConfig.from_toml(config_file, **values)

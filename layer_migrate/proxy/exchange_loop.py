@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
@@ -199,8 +201,14 @@ class Migrator:
             # Forward unchanged; translate only to learn which rules the request would need.
             plan = Plan(req, version, req, passthrough=True)
             if version != self.upstream_version:
+                probe = req
+                if req.body is None and req.raw:
+                    try:  # analyse the parsed body; the raw bytes are what is forwarded
+                        probe = req.copy(body=orjson.loads(req.raw), raw=None)
+                    except orjson.JSONDecodeError:
+                        pass
                 try:
-                    t = self.engine.translate_request(req, to=self.upstream_version, source=version,
+                    t = self.engine.translate_request(probe, to=self.upstream_version, source=version,
                                                       options=self.options)
                     plan.applied, plan.lossy, plan.endpoint = list(t.applied), list(t.lossy), t.endpoint
                     plan.prerequisites = list(t.prerequisites)

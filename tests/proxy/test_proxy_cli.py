@@ -1,0 +1,128 @@
+"""``layer-migrate proxy``: CLI errors, TOML config, workers + graceful exit, report-only mode
+and ``proxy report``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import orjson
+from click.testing import CliRunner
+from proxy_scenario import STEPS, run
+
+from layer_migrate.cli import main
+from layer_migrate.emulator import Emulator
+from layer_migrate.proxy.canned import running as canned_running
+from layer_migrate.proxy.config import ConfigError, ProxyConfig
+from layer_migrate.proxy.serving import free_port, running
+
+APP = "00000000-0000-4000-8000-00000000a991"
+
+
+def test_cli_errors_are_one_line_exit_2(tmp_path):
+    r = CliRunner().invoke(main, ["proxy"])
+    assert r.exit_code == 2 and "--upstream URL is required" in r.output
+    r = CliRunner().invoke(main, ["proxy", "--upstream", "http://x", "--webhook-target", "http://y"])
+    assert r.exit_code == 2 and "webhook relay needs all of" in r.output
+    bad = tmp_path / "bots.json"
+    bad.write_text('["not", "a", "map"]')
+    r = CliRunner().invoke(main, ["proxy", "--upstream", "http://x", "--bot-map", str(bad)])
+    assert r.exit_code == 2 and f"{bad}:1:" in r.output
+    assert "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["proxy", "--help"])
+    assert r.exit_code == 0 and "Examples:" in r.output and "--report-only" in r.output
+
+
+def test_toml_config(tmp_path):
+    f = tmp_path / "proxy.toml"
+    f.write_text('[proxy]\nupstream = "http://127.0.0.1:9"\nupstream-version = "2.0"\nretries = 5\n'
+                 '[emulator]\nport = 1\n')
+    cfg = ProxyConfig.from_toml(f, port=9999)
+    assert (cfg.upstream_version, cfg.retries, cfg.port) == ("2.0", 5, 9999)
+    f.write_text('[proxy]\nupstream = "http://x"\nbogus = 1\n')
+    try:
+        ProxyConfig.from_toml(f)
+    except ConfigError as exc:
+        assert "unknown proxy setting 'bogus'" in str(exc)
+    else:
+        raise AssertionError("bogus key accepted")
+    r = CliRunner().invoke(main, ["proxy", "--config", str(f)])
+    assert r.exit_code == 2 and "bogus" in r.output
+
+
+def _wait(port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("proxy did not start")
+
+
+def test_workers_and_sigterm(tmp_path):
+    with canned_running() as (url, behaviour):
+        port = free_port()
+        p = subprocess.Popen([sys.executable, "-m", "layer_migrate.cli", "proxy", "--upstream", url,
+                              "--port", str(port), "--workers", "2", "--access-log", "off"],
+                             stderr=subprocess.PIPE, env={**os.environ})
+        try:
+            _wait(port)
+            pids = set()
+            with httpx.Client(timeout=10) as c:
+                for _ in range(40):
+                    r = c.get(f"http://127.0.0.1:{port}/apps/{APP}/conversations/x",
+                              headers={"accept": "application/vnd.layer+json; version=3.0"})
+                    assert r.status_code == 200
+                for _ in range(20):
+                    text = httpx.get(f"http://127.0.0.1:{port}/-/metrics").text
+                    pids.update(line.split('worker="')[1].split('"')[0]
+                                for line in text.splitlines() if 'worker="' in line)
+            assert len(pids) >= 1
+            assert behaviour.requests == 40
+        finally:
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(20)
+        assert rc == 0, p.stderr.read().decode() if p.stderr else ""
+
+
+def test_report_only_forwards_unchanged_and_reports(tmp_path):
+    log = tmp_path / "report.jsonl"
+    with Emulator().running() as direct_emu:
+        client = httpx.Client(base_url=direct_emu.url, timeout=10)
+        direct = run(lambda m, p, h, b: _send(client, m, p, h, b))
+    with Emulator().running() as v1_capable, running(ProxyConfig(
+            upstream=v1_capable.url, port=0, report_only=True, report_log=str(log), access_log=None)) as proxy:
+        client = httpx.Client(base_url=proxy.url, timeout=10)
+        proxied = run(lambda m, p, h, b: _send(client, m, p, h, b))
+        # nothing was provisioned: the upstream saw exactly what the client sent
+        assert not any(i["user_id"].startswith("bot-") for i in v1_capable.store.identities())
+    for name, *_ in STEPS:
+        assert proxied[name] == direct[name], name
+    records = [orjson.loads(line) for line in log.read_text().splitlines()]
+    assert len(records) == len(STEPS)
+    rules = {r for rec in records for r in rec["rules"]}
+    assert {"v2.sender.name_to_bot", "v2.blocks.post_to_patch"} <= rules
+    r = CliRunner().invoke(main, ["proxy", "report", "--json", str(log)])
+    assert r.exit_code == 0, r.output
+    summary = json.loads(r.output)
+    assert summary["requests"] == len(STEPS) and summary["needing_translation"] > 10
+    assert summary["rules"]["v2.sender.name_to_bot"] >= 1
+    r = CliRunner().invoke(main, ["proxy", "report", str(log)])
+    assert r.exit_code == 0 and "legacy callers" in r.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"path": "/x"}\nnot json\n')
+    r = CliRunner().invoke(main, ["proxy", "report", str(bad)])
+    assert r.exit_code == 2 and f"{bad}:2:" in r.output
+
+
+def _send(client, method, path, headers, body):
+    r = client.request(method, path, headers=headers, content=body)
+    return r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content
