@@ -120,6 +120,7 @@ class Rewriter(cst.CSTTransformer):
         self._stmt_markers: list[list[str]] = []
         self._list_children: set[int] = set()
         self._sender_names: set[str] = set()
+        self._routed: list[RouteFact] = []  # block routes rewritten in the current function
         self._media = self._media_patterns()
 
     # ---- bookkeeping --------------------------------------------------------------------------
@@ -624,11 +625,13 @@ class Rewriter(cst.CSTTransformer):
         else:
             self._mark(fact.rule, f"make sure this helper sends Content-Type: {fact.content_type} for PATCH")
         self._done(fact.rule)
-        if fact.status_map:
-            pass  # 202 → 204 is a runtime difference: code that checks == 204 is flagged by reads
-        args = _fix_commas(args)
+        self._routed.append(fact)
         if call.args and args[-1] is not call.args[-1]:  # an inserted argument ended up last
-            args[-1] = args[-1].with_changes(comma=call.args[-1].comma)
+            last_comma = call.args[-1].comma
+            between = next((a.comma for a in call.args[:-1] if isinstance(a.comma, cst.Comma)), _comma())
+            args = [a.with_changes(comma=between) if a.comma is last_comma else a for a in args[:-1]] + \
+                [args[-1].with_changes(comma=last_comma)]
+        args = _fix_commas(args)
         return call.with_changes(func=func, args=args)
 
     def _read_call(self, call: cst.Call) -> cst.BaseExpression:
@@ -685,6 +688,7 @@ class Rewriter(cst.CSTTransformer):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._sender_names = set()
+        self._routed = []
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
         if self._participants_read(updated_node.iter):
@@ -710,7 +714,22 @@ class Rewriter(cst.CSTTransformer):
     def leave_GeneratorExp(self, original_node: cst.GeneratorExp, updated_node: cst.GeneratorExp) -> cst.BaseExpression:
         return self._comp(updated_node)
 
+    def _status_check(self, node: cst.Comparison) -> None:
+        """After a rewritten block call, ``resp.status_code == 204`` no longer holds (202)."""
+        if not self._routed:
+            return
+        sides = [node.left, *(c.comparator for c in node.comparisons)]
+        has_status = any(isinstance(x, cst.Attribute) and x.attr.value in ("status_code", "status") for x in sides)
+        for fact in self._routed:
+            old = fact.status_map[0] if fact.status_map else None
+            if has_status and old is not None and any(
+                    isinstance(x, cst.Integer) and x.evaluated_value == old for x in sides):
+                self._mark(fact.rule, f"the {fact.to_method} answers {fact.status_map[1]} Accepted "  # type: ignore[index]
+                                      f"(applied asynchronously) where v1 answered {old}")
+                return
+
     def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
+        self._status_check(updated_node)
         changed = False
         left = updated_node.left
         targets = []
