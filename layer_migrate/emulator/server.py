@@ -7,6 +7,7 @@ concurrency 64 (see ``bench/emulator.py``).
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
@@ -21,6 +22,17 @@ from .store import Store
 
 EMULATOR_APP_ID = "00000000-0000-4000-8000-00000000a991"
 DEFAULT_TOKEN = "emulator-token"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises a captured SIGINT/SIGTERM after shutting down (so the default handler
+    kills the process); the emulator's CLI wants a clean exit status 0 instead."""
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
 
 
 class Emulator:
@@ -130,7 +142,7 @@ class Emulator:
     def serve_forever(self, on_ready: Callable[[Emulator], None] | None = None) -> None:
         """Foreground serving for the CLI; uvicorn handles SIGINT/SIGTERM and stops cleanly."""
         sock = self._bind()
-        server = uvicorn.Server(self._config())
+        server = _Server(self._config())
         if on_ready is not None:
             on_ready(self)
         try:
