@@ -180,12 +180,8 @@ class ProxyApp:
         try:
             legacy = not m.report_only and m.client_version(req) != m.upstream_version
             if legacy and raw:
-                body, rest = parse_request_body(headers, raw)
-                if body is None and rest and routes.match(method, target) is not None:
-                    raise LayerError("invalid_header",
-                                     "Content-Type must be application/json (or the Layer-Patch "
-                                     "media type) for this endpoint", data={"header": "Content-Type"})
-                req.body, req.raw = body, rest
+                known = routes.match(method, target) is not None
+                req.body, req.raw = parse_request_body(headers, raw, known)
         except LayerError as exc:
             return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
         # Pass-through answers are never parsed: their bytes go back untouched.

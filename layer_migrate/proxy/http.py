@@ -41,23 +41,28 @@ def is_json_type(content_type: str | None) -> bool:
     return mt == "application/json" or mt.endswith("+json") or mt == "application/vnd.layer-patch.json"
 
 
-def parse_request_body(headers: dict[str, str], raw: bytes) -> tuple[Any, bytes | None]:
+def parse_request_body(headers: dict[str, str], raw: bytes, json_endpoint: bool = False
+                       ) -> tuple[Any, bytes | None]:
     """(parsed JSON body or None, raw bytes or None) of a client request.
 
-    JSON content types must parse (else ``400 invalid_request``); a body without a content type
-    is parsed when it is JSON (curl users forget the header); other types stay raw.
+    A JSON content type, or any body sent to a known (JSON) Platform endpoint, must parse — else
+    ``400 invalid_request``, as the API itself answers (the emulator ignores the declared type
+    and so does the proxy: a JSON body labelled ``text/plain`` is still JSON). A body without a
+    content type is parsed when it is JSON; other bodies on unknown endpoints stay raw (rich
+    content, spec §8).
     """
     if not raw:
         return None, None
     ct = headers.get("content-type")
-    if ct is None or is_json_type(ct):
+    must = json_endpoint or is_json_type(ct)
+    if must or ct is None:
         try:
             return orjson.loads(raw), None
         except orjson.JSONDecodeError as exc:
-            if ct is None:
+            if not must:
                 return None, raw
             raise LayerError("invalid_request", f"Request body is not valid JSON: {exc}",
-                             status=400, data={"content_type": media_type_of(ct)}) from None
+                             status=400) from None
     return None, raw
 
 

@@ -23,9 +23,11 @@ from typing import Any
 
 import httpx
 
+from .. import routes
+from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
-from .exchange_loop import Migrator, UpstreamFailure, run_async, run_sync
+from .exchange_loop import Migrator, UpstreamFailure, error_response, run_async, run_sync
 from .http import (
     REQUEST_DROP,
     RESPONSE_DROP,
@@ -57,7 +59,7 @@ class _Base:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
         raw = request.content
         req = Request(request.method, request.url.raw_path.decode("ascii"), headers, None, raw or None)
-        body, rest = parse_request_body(headers, raw)
+        body, rest = parse_request_body(headers, raw, routes.match(req.method, req.path) is not None)
         req.body, req.raw = body, rest
         return req
 
@@ -96,7 +98,10 @@ class MigratingTransport(_Base, httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        req = self._incoming(request)
+        try:
+            req = self._incoming(request)
+        except LayerError as exc:  # unreadable body: answered like the API would, nothing sent
+            return self._answer(error_response(exc), request)
 
         def send(r: Request) -> Response:
             try:
@@ -127,7 +132,10 @@ class AsyncMigratingTransport(_Base, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        req = self._incoming(request)
+        try:
+            req = self._incoming(request)
+        except LayerError as exc:
+            return self._answer(error_response(exc), request)
 
         async def send(r: Request) -> Response:
             try:

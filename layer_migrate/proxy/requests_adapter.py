@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
+from .. import routes
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
@@ -75,7 +76,7 @@ class MigratingAdapter(HTTPAdapter):
         raw_bytes: bytes = raw or b""  # type: ignore[assignment]
         req = Request(request.method or "GET", path, headers, None, raw_bytes or None)
         try:
-            body, rest = parse_request_body(headers, raw_bytes)
+            body, rest = parse_request_body(headers, raw_bytes, routes.match(req.method, req.path) is not None)
             req.body, req.raw = body, rest
         except LayerError as exc:
             return self._answer(error_response(exc), request)

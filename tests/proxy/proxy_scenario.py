@@ -88,6 +88,16 @@ STEPS: list[Step] = [
     ("err.method", "PUT", "/conversations", {"participants": ["alice"]}, {}),
     ("err.accept", "GET", "/conversations/{cid}", None, {"accept": "application/vnd.layer+json; version=4.0"}),
     ("err.identity.missing", "GET", "/users/nobody/identity", None, {}),
+    # bad input (raw bodies)
+    ("bad.json", "POST", "/conversations", b'{"participants": [', {"content-type": "application/json"}),
+    ("bad.form", "POST", "/conversations", b"participants=a",
+     {"content-type": "application/x-www-form-urlencoded"}),
+    ("bad.not_object", "POST", "/conversations", b"[1, 2]", {"content-type": "application/json"}),
+    ("bad.text_plain_json", "POST", "/conversations/{cid}/messages",
+     b'{"sender": {"user_id": "bob"}, "parts": [{"body": "plain", "mime_type": "text/plain"}]}',
+     {"content-type": "text/plain"}),
+    ("bad.oversized", "POST", "/conversations",
+     b'{"participants": ["' + b"a" * (1024 * 1024 + 10) + b'"]}', {"content-type": "application/json"}),
     # deletes
     ("msg.delete", "DELETE", "/conversations/{cid}/messages/{mid}", None, {}),
     ("msg.get.deleted", "GET", "/conversations/{cid}/messages/{mid}", None, {}),
@@ -132,7 +142,9 @@ def run(send: Callable[[str, str, dict[str, str], bytes | None], tuple[int, dict
             continue
         headers = {"accept": accept, "authorization": "Bearer emulator-token"}
         data = None
-        if body is not None:
+        if isinstance(body, bytes):
+            data = body
+        elif body is not None:
             headers["content-type"] = "application/json"
             data = orjson.dumps(body)
         headers.update(extra)

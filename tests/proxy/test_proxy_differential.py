@@ -1,5 +1,5 @@
 """Differential end-to-end test (issue 4 "done when"): the scripted v1 session run directly
-against the emulator at 1.1, and through the proxy against the emulator at 3.0, must give the
+against the emulator at 1.0 and at 1.1, and through the proxy against the emulator at 3.0, must give the
 same answers modulo generated ids and timestamps. Real sockets on 127.0.0.1 throughout."""
 
 from __future__ import annotations
@@ -32,21 +32,22 @@ def _sender(base: str):
     return send
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+@pytest.fixture(scope="module", params=["1.0", "1.1"])
+def runs(tmp_path_factory, request):
+    accept = f"application/vnd.layer+json; version={request.param}"
     with Emulator().running() as direct_emu:
-        direct = run(_sender(direct_emu.url))
+        direct = run(_sender(direct_emu.url), accept)
     log = tmp_path_factory.mktemp("proxy") / "access.jsonl"
     with Emulator().running() as up, \
             running(ProxyConfig(upstream=up.url, port=0, access_log=str(log))) as proxy:
-        proxied = run(_sender(proxy.url))
+        proxied = run(_sender(proxy.url), accept)
         identities = {i.get("user_id") for i in up.store.identities()} if hasattr(up.store, "identities") else set()
-    return direct, proxied, log, identities
+    return direct, proxied, log, identities, request.param
 
 
 @pytest.mark.parametrize("step", [s[0] for s in STEPS])
 def test_same_answer(runs, step, request):
-    direct, proxied, _, _ = runs
+    direct, proxied, *_ = runs
     if step in KNOWN:
         request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN[step]))
     assert proxied[step] == direct[step]
@@ -54,7 +55,7 @@ def test_same_answer(runs, step, request):
 
 @pytest.mark.parametrize("step", sorted(KNOWN))
 def test_known_differences_agree_on_id_code_status(runs, step):
-    direct, proxied, _, _ = runs
+    direct, proxied, *_ = runs
     a, b = direct[step], proxied[step]
     assert a["status"] == b["status"] and a["allow"] == b["allow"]
     assert {k: v for k, v in a["body"].items() if k != "message"} == \
@@ -64,10 +65,10 @@ def test_known_differences_agree_on_id_code_status(runs, step):
 def test_access_log_names_rules_and_bot_provisioned_once(runs):
     import orjson
 
-    _, proxied, log, identities = runs
+    _, proxied, log, identities, version = runs
     records = [orjson.loads(line) for line in log.read_text().splitlines()]
     sends = [r for r in records if r["method"] == "POST" and r["path"].endswith("/messages")]
     assert any("v2.sender.name_to_bot" in r["rules"] for r in sends)
-    assert all(r["client_version"] in ("1.1", None) for r in records)  # None: refused (bad Accept)
+    assert all(r["client_version"] in (version, None) for r in records)  # None: refused (bad Accept)
     assert sum(r["status"] == 406 for r in records) == 1
     assert any(uid and uid.startswith("bot-") for uid in identities)
