@@ -20,7 +20,7 @@ from . import routes
 from .errors import LayerError, invalid_header, invalid_property, invalid_request
 from .exchange import Request, Response
 from .facts import FieldFact, MediaTypeFact, PatchOpFact, RouteFact
-from .identity import IDENTITY_PREFIX, BotDirectory, identity_id, user_id_of
+from .identity import IDENTITY_PREFIX, BotDirectory, default_bot_user_id, identity_id, user_id_of
 from .rulebook import ALL_STEPS, OBJECT_KINDS, OBJECT_LOCATIONS, Context, Rule, load_rulebook
 from .versions import (
     PATCH_MEDIA_TYPE,
@@ -453,10 +453,21 @@ def sender_to_v1(s: Any, ctx: Context) -> Any:
     if s.get("id") is None and s.get("user_id") is None:
         return {"user_id": None, "name": s.get("display_name")}
     uid = user_id_of(s)
-    name = ctx.options.bots.name_for(uid)
+    name = bot_name(uid, s, ctx)
     if name is not None:
         return {"user_id": None, "name": name}
     return {"user_id": uid, "name": None}
+
+
+def bot_name(uid: str | None, identity: dict[str, Any], ctx: Context) -> str | None:
+    """NAME[uid] (R24): from the bot directory, or — for a directory that has not seen the name in
+    this process — a ``display_name`` whose deterministic default bot id is ``uid``."""
+    name = ctx.options.bots.name_for(uid)
+    if name is None and uid is not None and uid.startswith("bot-") and not ctx.options.bots.strict:
+        dn = identity.get("display_name")
+        if isinstance(dn, str) and default_bot_user_id(dn) == uid:
+            return dn
+    return name
 
 
 def sender_from_v1(s: Any, ctx: Context) -> Any:

@@ -145,7 +145,10 @@ def actor_to_v1(actor: Any, options: Options) -> dict[str, Any] | None:
     if uid is None:
         name = actor.get("display_name")
         return {"name": name} if name is not None else None
-    name = options.bots.name_for(uid)
+    from .engine import bot_name
+
+    ctx = Context("3.0", "1.0", options)
+    name = bot_name(uid, actor, ctx)
     return {"name": name} if name is not None else {"user_id": uid}
 
 
@@ -203,9 +206,11 @@ def translate_webhook(engine: Engine, event_type: str, body: Any, source: str, t
         changes = body.get("changes")
         if isinstance(changes, list):
             props = [c.get("property") for c in changes if isinstance(c, dict)]
-            types = [t for p, t in (("participants", "conversation.updated.participants"),
-                                    ("metadata", "conversation.updated.metadata"))
-                     if any(isinstance(x, str) and (x == p or x.startswith(p + ".")) for x in props)]
+            types = []
+            for x in props:  # in the order of the change list, one event per kind of change
+                root = x.split(".", 1)[0] if isinstance(x, str) else None
+                if root in ("participants", "metadata") and f"conversation.updated.{root}" not in types:
+                    types.append(f"conversation.updated.{root}")
             if not types:
                 return drop(f"Conversation.updated changed {props} only: no 1.0 equivalent")
         else:
