@@ -174,4 +174,9 @@ def build_index(target: str, disabled: Iterable[str] = (), enabled: Iterable[str
                 idx.media_types[f.media_type] = MediaTypeFact(newest, f.media_type, versions)
             elif isinstance(f, ResponseReadFact):
                 idx.reads[f.rule] = f
+    # The Accept header is written as the target version by the rule of the last step; with that
+    # rule disabled the header is left alone (not half-upgraded to an intermediate version).
+    platform = idx.media_types.get(PLATFORM_MEDIA_TYPE)
+    if platform is not None and idx.rules[platform.rule].step[1] != target:
+        del idx.media_types[PLATFORM_MEDIA_TYPE]
     return idx
