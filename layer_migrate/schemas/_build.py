@@ -160,7 +160,7 @@ def kinds(v: str) -> dict[str, tuple[str, dict[str, Any]]]:
     out["conversation_patch"] = ("PATCH /apps/:app/conversations/:cid Layer-Patch body",
                                  patch_body(v, {"participants": "users"}))
 
-    msg_req: dict[str, Any] = {"parts": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/part_request"}},
+    msg_req: dict[str, Any] = {"parts": {"type": "array", "items": {"$ref": "#/$defs/part_request"}},
                                "notification": {"$ref": "#/$defs/notification"}, "schedule": {"$ref": "#/$defs/schedule"}}
     if v1:
         msg_req["sender"] = d["sender"]

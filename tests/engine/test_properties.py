@@ -6,10 +6,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layer_migrate import LayerError, Request, Response
-from layer_migrate.engine import Options, translate_payload, translate_request, translate_response, translate_webhook
+from layer_migrate.engine import (
+    Options,
+    translate_payload,
+    translate_request,
+    translate_response,
+    translate_webhook,
+)
 from layer_migrate.identity import BotDirectory
-from layer_migrate.rulebook import OBJECT_KINDS, OBJECT_LOCATIONS
 from layer_migrate.routes import BY_NAME
+from layer_migrate.rulebook import OBJECT_KINDS, OBJECT_LOCATIONS
 from layer_migrate.schemas import validate
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
