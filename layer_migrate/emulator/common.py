@@ -84,5 +84,4 @@ def message_any(ctx: Ctx, key: str = "message") -> dict[str, Any]:
 
 
 def unread_count(ctx: Ctx, conv_uuid: str, user_id: str) -> int:
-    return sum(1 for m in ctx.store.messages_in(conv_uuid)
-               if m["sender"].get("user_id") != user_id and m["recipient_status"].get(user_id) in ("sent", "delivered"))
+    return ctx.store.unread_count(user_id, conv_uuid)

@@ -35,7 +35,7 @@ from .common import (
     user_conversation,
     users_map,
 )
-from .http import Ctx, Reply, paginate
+from .http import Ctx, Reply, page_params
 from .ids import new_uuid, now, uuid_from
 from .validate import assign_part_ids, notification, part, parts, user_ref
 
@@ -171,18 +171,24 @@ def send(ctx: Ctx) -> Reply:
     return Reply(201, rendered[0], resource=("message", created[0]["uuid"]))
 
 
+def _page(ctx: Ctx, conv: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """A page of messages, newest first, after ``from_id`` (§1.7), read with LIMIT from SQLite."""
+    size, from_id = page_params(ctx)
+    before = None
+    if from_id is not None:
+        anchor_uuid = uuid_from(from_id, "messages")
+        anchor = ctx.store.message(anchor_uuid) if anchor_uuid else None
+        if anchor is None or anchor["conversation"] != conv["uuid"]:
+            raise invalid_property("from_id", f"from_id {from_id!r} does not name a message of this conversation")
+        before = anchor["seq"]
+    page = ctx.store.messages_page(conv["uuid"], before, size)
+    return page, {"layer-count": str(ctx.store.count_messages(conv["uuid"]))}
+
+
 def list_(ctx: Ctx) -> Reply:
     conv = live_conversation(ctx)
-    msgs = ctx.store.messages_in(conv["uuid"])
-    _normalise_from_id(ctx)
-    page, headers = paginate(msgs, [m["uuid"] for m in msgs], ctx)
+    page, headers = _page(ctx, conv)
     return Reply(200, [render(ctx, m) for m in page], headers)
-
-
-def _normalise_from_id(ctx: Ctx) -> None:
-    from_id = ctx.query.get("from_id")
-    if from_id:
-        ctx.query["from_id"] = uuid_from(from_id, "messages") or from_id
 
 
 def get(ctx: Ctx) -> Reply:
@@ -203,9 +209,7 @@ def user_list(ctx: Ctx) -> Reply:
     uid = ctx.params["user"]
     existing_user(ctx, uid)
     conv = user_conversation(ctx, uid)
-    msgs = ctx.store.messages_in(conv["uuid"])
-    _normalise_from_id(ctx)
-    page, headers = paginate(msgs, [m["uuid"] for m in msgs], ctx)
+    page, headers = _page(ctx, conv)
     return Reply(200, [render(ctx, m, user=uid) for m in page], headers)
 
 

@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS members (user_id TEXT NOT NULL, conversation TEXT NOT
 CREATE TABLE IF NOT EXISTS messages (uuid TEXT PRIMARY KEY, seq INTEGER NOT NULL,
     conversation TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_conv ON messages(conversation, seq);
+CREATE TABLE IF NOT EXISTS unread (user_id TEXT NOT NULL, conversation TEXT NOT NULL, message TEXT NOT NULL,
+    PRIMARY KEY (message, user_id));
+CREATE INDEX IF NOT EXISTS unread_conv ON unread(user_id, conversation);
 CREATE TABLE IF NOT EXISTS announcements (uuid TEXT PRIMARY KEY, seq INTEGER NOT NULL, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS notifications (seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (owner TEXT NOT NULL, blocked TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -188,11 +191,40 @@ class Store:
             return self._one("SELECT data FROM messages WHERE uuid = ?", msg_uuid)
 
     def put_message(self, msg: dict[str, Any]) -> None:
-        if "seq" not in msg:
+        new = "seq" not in msg
+        if new:
             msg["seq"] = self.next_seq()
         self.conn.execute(
             "INSERT OR REPLACE INTO messages (uuid, seq, conversation, deleted, data) VALUES (?, ?, ?, ?, ?)",
             (msg["uuid"], msg["seq"], msg["conversation"], 1 if msg.get("deleted_at") else 0, _dump(msg)))
+        # Derived index of unread messages per user, so unread counts and badges stay O(1) reads.
+        if not new:
+            self.conn.execute("DELETE FROM unread WHERE message = ?", (msg["uuid"],))
+        if not msg.get("deleted_at"):
+            sender = msg["sender"].get("user_id")
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO unread (user_id, conversation, message) VALUES (?, ?, ?)",
+                [(u, msg["conversation"], msg["uuid"]) for u, st in msg["recipient_status"].items()
+                 if u != sender and st != "read"])
+
+    def unread_count(self, user_id: str, conv_uuid: str) -> int:
+        with self.lock:
+            return self.conn.execute("SELECT COUNT(*) FROM unread WHERE user_id = ? AND conversation = ?",
+                                     (user_id, conv_uuid)).fetchone()[0]
+
+    def messages_page(self, conv_uuid: str, before_seq: int | None, limit: int) -> list[dict[str, Any]]:
+        """Live messages of a conversation, newest first, older than ``before_seq``."""
+        with self.lock:
+            if before_seq is None:
+                return self._all("SELECT data FROM messages WHERE conversation = ? AND deleted = 0 "
+                                 "ORDER BY seq DESC LIMIT ?", conv_uuid, limit)
+            return self._all("SELECT data FROM messages WHERE conversation = ? AND deleted = 0 AND seq < ? "
+                             "ORDER BY seq DESC LIMIT ?", conv_uuid, before_seq, limit)
+
+    def count_messages(self, conv_uuid: str) -> int:
+        with self.lock:
+            return self.conn.execute("SELECT COUNT(*) FROM messages WHERE conversation = ? AND deleted = 0",
+                                     (conv_uuid,)).fetchone()[0]
 
     def messages_in(self, conv_uuid: str) -> list[dict[str, Any]]:
         """Live messages of a conversation, newest first."""
