@@ -25,10 +25,11 @@ from ..exchange import Request, Response
 from ..identity import BotDirectory
 from .config import ProxyConfig
 from .exchange_loop import JSON_CT, Migrator, Outcome, error_response, run_async
+from .fastclient import FastUpstream
 from .http import RESPONSE_DROP, is_json_type, parse_request_body, strip_hop_by_hop
 from .metrics import Metrics
 from .report import JsonLines
-from .upstream import StreamingResponse, Upstream
+from .upstream import Upstream
 from .webhooks import WebhookRelay
 
 Scope = dict[str, Any]
@@ -50,6 +51,11 @@ class ProxyApp:
         self.metrics = Metrics()
         self.upstream = Upstream(config.upstream, connect_timeout=config.connect_timeout,
                                  total_timeout=config.upstream_timeout, pool_size=config.pool_size)
+        #: the hot-path client for plain-http upstreams (see fastclient.py for the measurement)
+        self.fast: FastUpstream | None = None
+        if config.upstream_client == "fast" and config.upstream.startswith("http://"):
+            self.fast = FastUpstream(config.upstream, connect_timeout=config.connect_timeout,
+                                     total_timeout=config.upstream_timeout, pool_size=config.pool_size)
         bots = BotDirectory.load(config.bot_map) if config.bot_map else BotDirectory()
         self.migrator = Migrator(config.upstream_version, bots=bots, add_dedupe=config.add_dedupe,
                                  retries=config.retries, report_only=config.report_only,
@@ -67,6 +73,8 @@ class ProxyApp:
         if self._started:
             return
         await self.upstream.start()
+        if self.fast is not None:
+            await self.fast.start()
         if self.config.access_log:
             self.access = JsonLines(self.config.access_log)
         if self.config.report_log:
@@ -88,6 +96,8 @@ class ProxyApp:
         if self._flusher is not None:
             self._flusher.cancel()
         await self.upstream.close()
+        if self.fast is not None:
+            await self.fast.close()
         if self.hook_session is not None:
             await self.hook_session.close()
         for sink in (self.access, self.report):
@@ -189,17 +199,21 @@ class ProxyApp:
                                backoff=self.config.retry_backoff)
 
     async def _send(self, req: Request) -> Response:
+        if self.fast is not None and req.method != "HEAD":
+            return await self.fast.send(req)
         return await self.upstream.send(req)
 
     async def _send_raw(self, req: Request) -> Response:
+        if self.fast is not None and req.method != "HEAD":
+            return await self.fast.send(req, parse=False)
         return await self.upstream.send(req, parse=False)
 
     async def _respond(self, send: Any, resp: Response) -> None:
         headers = strip_hop_by_hop(resp.headers, RESPONSE_DROP)
-        if isinstance(resp, StreamingResponse):
+        if getattr(resp, "stream", None) is not None:  # aiohttp or fast-client stream
             await send({"type": "http.response.start", "status": resp.status,
                         "headers": _asgi_headers(headers)})
-            async for chunk in resp.chunks():
+            async for chunk in resp.chunks():  # type: ignore[attr-defined]
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             return

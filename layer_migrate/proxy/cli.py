@@ -66,6 +66,8 @@ def _fail(message: str) -> None:
 @click.option("--connect-timeout", type=float, default=None, help="Seconds to connect upstream [5].")
 @click.option("--retries", type=int, default=None,
               help="Extra attempts for requests safe to repeat (idempotent or de-duplicated) [2].")
+@click.option("--upstream-client", type=click.Choice(["fast", "aiohttp"]), default=None,
+              help="Hot-path upstream client (fast: pooled httptools client for http:// upstreams) [fast].")
 @click.option("--no-dedupe", is_flag=True, default=False,
               help="Do not add If-None-Match to creates (they then are never retried once sent).")
 @click.option("--webhook-target", help="URL of the legacy 1.0 webhook receiver.")

@@ -52,6 +52,8 @@ class ProxyConfig:
     retry_backoff: float = 0.05
     #: Add an ``If-None-Match: <uuid4>`` to creates that lack one, so they become retryable (§1.6).
     add_dedupe: bool = True
+    #: Hot-path upstream client: "fast" (fastclient.py, plain-http upstreams) or "aiohttp".
+    upstream_client: str = "fast"
     #: Upstream connection pool size (per worker).
     pool_size: int = 256
     #: Paths the proxy answers itself (never forwarded).
@@ -79,6 +81,8 @@ class ProxyConfig:
         if not (up.startswith("http://") or up.startswith("https://")):
             raise ConfigError(f"--upstream must be an http(s) URL, not {self.upstream!r}")
         object.__setattr__(self, "upstream", up)
+        if self.upstream_client not in ("fast", "aiohttp"):
+            raise ConfigError("upstream_client must be 'fast' or 'aiohttp'")
         if self.workers < 1:
             raise ConfigError("--workers must be at least 1")
         if self.max_body < 1:

@@ -1,0 +1,315 @@
+"""A lean HTTP/1.1 keep-alive client for the one upstream, on asyncio protocols + httptools.
+
+Why not only aiohttp: measured on the 2-core bench (``bench/proxy.py``), aiohttp's
+ClientSession costs about as much CPU per request as everything else in the proxy together;
+the translating proxy can only reach ≥ 85 % of a bare aiohttp pass-through (the issue-4 target)
+if its own upstream hop is cheaper than aiohttp's. The proxy talks to exactly one plain-HTTP
+host with a fixed request shape, so a small pool of persistent connections, one pre-formatted
+request write and the same llhttp parser uvicorn uses are enough. Anything outside that shape —
+``https://`` upstreams, ``HEAD`` — goes through :class:`.upstream.Upstream` (aiohttp).
+
+Semantics kept from :class:`.upstream.Upstream`: the URL is always the configured host plus the
+request path (no redirects followed, ``Host`` set by us); failures map to
+:class:`~.exchange_loop.UpstreamFailure` (``connect`` only when nothing was written); non-JSON
+bodies larger than the streaming threshold are streamed with flow control.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httptools
+from yarl import URL
+
+from ..exchange import Request, Response
+from .exchange_loop import UpstreamFailure
+from .http import REQUEST_DROP, body_bytes, is_json_type, parse_response_body, strip_hop_by_hop
+from .upstream import STREAM_THRESHOLD
+
+_HIGH_WATER = 1 << 20
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection; handles one exchange at a time."""
+
+    def __init__(self, client: FastUpstream) -> None:
+        self.client = client
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.closed = False
+        self.waiter: asyncio.Future[Any] | None = None
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.chunks: list[bytes] = []
+        self.stream: _Stream | None = None
+        self.done = False
+
+    # -- asyncio.Protocol ------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:  # pragma: no cover - never requested
+            self._fail(UpstreamFailure("reset", "unexpected upgrade"))
+        except httptools.HttpParserError as exc:
+            self._fail(UpstreamFailure("reset", f"bad HTTP from upstream: {exc}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.client._forget(self)
+        if not self.done:
+            self._fail(UpstreamFailure("reset", "upstream closed the connection"))
+
+    # -- httptools callbacks ---------------------------------------------------------------------
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        val = value.decode("latin-1")
+        self.headers[key] = f"{self.headers[key]}, {val}" if key in self.headers else val
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        h = self.headers
+        if self.waiter is not None and _streamable(self.status, h):
+            self.stream = _Stream(self)
+            if not self.waiter.done():
+                self.waiter.set_result(None)
+
+    def on_body(self, body: bytes) -> None:
+        if self.stream is not None:
+            self.stream.feed(body)
+        else:
+            self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        self.done = True
+        if self.stream is not None:
+            self.stream.finish()
+        elif self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _fail(self, failure: UpstreamFailure) -> None:
+        if self.stream is not None:
+            self.stream.fail(failure)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(failure)
+        self.close()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def reusable(self) -> bool:
+        return (not self.closed and self.done and self.transport is not None
+                and not self.transport.is_closing() and self.parser.should_keep_alive())
+
+
+class _Stream:
+    """Body chunks of a streamed response, with read-side back-pressure on the connection."""
+
+    def __init__(self, conn: _Conn) -> None:
+        self.conn = conn
+        self.queue: deque[bytes] = deque()
+        self.size = 0
+        self.event = asyncio.Event()
+        self.finished = False
+        self.error: UpstreamFailure | None = None
+        self.paused = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.queue.append(chunk)
+        self.size += len(chunk)
+        self.event.set()
+        if self.size > _HIGH_WATER and not self.paused and self.conn.transport is not None:
+            self.conn.transport.pause_reading()
+            self.paused = True
+
+    def finish(self) -> None:
+        self.finished = True
+        self.event.set()
+
+    def fail(self, failure: UpstreamFailure) -> None:
+        self.error = failure
+        self.event.set()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                while self.queue:
+                    chunk = self.queue.popleft()
+                    self.size -= len(chunk)
+                    if self.paused and self.size < _HIGH_WATER // 2 and self.conn.transport is not None:
+                        self.conn.transport.resume_reading()
+                        self.paused = False
+                    yield chunk
+                if self.error is not None:
+                    raise self.error
+                if self.finished:
+                    return
+                self.event.clear()
+                await self.event.wait()
+        finally:
+            self.conn.client._release(self.conn)
+
+
+class FastStreamingResponse(Response):
+    """A response whose non-JSON body is still arriving: iterate :meth:`chunks`."""
+
+    def __init__(self, status: int, headers: dict[str, str], stream: _Stream) -> None:
+        super().__init__(status, headers, None, None)
+        self.stream = stream
+
+    def chunks(self) -> AsyncIterator[bytes]:
+        return self.stream.chunks()
+
+    def release(self) -> None:
+        conn = self.stream.conn
+        conn.close()
+        conn.client._release(conn)
+
+
+def _expire(conn: _Conn) -> None:
+    conn._fail(UpstreamFailure("timeout", "upstream did not answer in time"))
+
+
+def _streamable(status: int, headers: dict[str, str]) -> bool:
+    """Large (or unknown-length) non-JSON bodies are streamed; everything else is buffered."""
+    ct = headers.get("content-type")
+    if status in (204, 304) or status < 200 or not ct or is_json_type(ct):
+        return False
+    cl = headers.get("content-length")
+    if cl is None or not cl.isdigit():
+        return True
+    return int(cl) > STREAM_THRESHOLD
+
+
+class FastUpstream:
+    """Pooled keep-alive connections to one ``http://host:port`` upstream."""
+
+    def __init__(self, base: str, *, connect_timeout: float = 5.0, total_timeout: float = 30.0,
+                 pool_size: int = 256) -> None:
+        url = URL(base)
+        if url.scheme != "http" or not url.host:
+            raise ValueError(f"the fast client speaks plain http only, not {base!r}")
+        self.host = url.host
+        self.port = url.port or 80
+        self.prefix = url.raw_path.rstrip("/")
+        netloc = self.host if self.port == 80 else f"{self.host}:{self.port}"
+        self.host_header = netloc.encode("ascii")
+        self.connect_timeout = connect_timeout
+        self.total_timeout = total_timeout
+        self.pool_size = pool_size
+        self.idle: list[_Conn] = []
+        self.active = 0
+        self._slots: asyncio.Semaphore | None = None
+
+    async def start(self) -> None:
+        self._slots = asyncio.Semaphore(self.pool_size)
+
+    async def close(self) -> None:
+        for c in self.idle:
+            c.close()
+        self.idle.clear()
+
+    def _forget(self, conn: _Conn) -> None:
+        try:
+            self.idle.remove(conn)
+        except ValueError:
+            pass
+
+    def _release(self, conn: _Conn) -> None:
+        if conn.reusable():
+            conn._reset_state()
+            conn.waiter = None
+            self.idle.append(conn)
+        else:
+            conn.close()
+        if self._slots is not None:
+            self._slots.release()
+
+    async def _connect(self) -> _Conn:
+        loop = asyncio.get_running_loop()
+        while self.idle:
+            conn = self.idle.pop()
+            if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
+                return conn
+        try:
+            _, conn = await asyncio.wait_for(
+                loop.create_connection(lambda: _Conn(self), self.host, self.port), self.connect_timeout)
+        except asyncio.TimeoutError:
+            raise UpstreamFailure("connect_timeout", f"connecting to {self.host}:{self.port}") from None
+        except OSError as exc:
+            raise UpstreamFailure("connect", str(exc)) from None
+        return conn
+
+    def _encode(self, req: Request) -> bytes:
+        path = req.path if req.path.startswith("/") else "/" + req.path
+        headers = strip_hop_by_hop(req.headers, REQUEST_DROP)
+        data = body_bytes(req.body, req.raw)
+        out = [f"{req.method} {self.prefix}{path} HTTP/1.1\r\n".encode("latin-1"),
+               b"host: ", self.host_header, b"\r\n"]
+        for k, v in headers.items():
+            if "\r" in v or "\n" in v or "\r" in k or "\n" in k:
+                raise UpstreamFailure("connect", f"refusing header {k!r} with a line break")
+            out.append(f"{k}: {v}\r\n".encode("latin-1"))
+        if data or req.method in ("POST", "PUT", "PATCH"):
+            out.append(b"content-length: %d\r\n" % len(data))
+        out.append(b"\r\n")
+        out.append(data)
+        return b"".join(out)
+
+    async def send(self, req: Request, *, parse: bool = True) -> Response:
+        """Send ``req``; buffered Response, or a streaming one for large non-JSON bodies."""
+        assert self._slots is not None, "FastUpstream.start() was not awaited"
+        wire = self._encode(req)
+        await self._slots.acquire()
+        try:
+            conn = await self._connect()
+        except BaseException:
+            self._slots.release()
+            raise
+        loop = asyncio.get_running_loop()
+        conn.waiter = loop.create_future()
+        handed_off = False
+        try:
+            assert conn.transport is not None
+            conn.transport.write(wire)
+            # A timer handle, not asyncio.wait_for: wait_for costs a Task per request.
+            timer = loop.call_later(self.total_timeout, _expire, conn)
+            try:
+                await conn.waiter
+            finally:
+                timer.cancel()
+            if conn.stream is not None:
+                handed_off = True  # released when the stream is consumed
+                return FastStreamingResponse(conn.status, conn.headers, conn.stream)
+            raw = b"".join(conn.chunks)
+            headers = conn.headers
+            status = conn.status
+        except BaseException:
+            conn.close()
+            raise
+        finally:
+            if not handed_off:
+                self._release(conn)
+        enc = headers.get("content-encoding", "").lower()
+        if raw and enc in ("gzip", "deflate"):
+            try:
+                raw = zlib.decompress(raw, 16 + zlib.MAX_WBITS if enc == "gzip" else zlib.MAX_WBITS)
+            except zlib.error:
+                raise UpstreamFailure("reset", "undecodable compressed body") from None
+            headers = {k: v for k, v in headers.items() if k != "content-encoding"}
+        if not parse:
+            return Response(status, headers, None, raw or None)
+        body, rest = parse_response_body(headers, raw)
+        return Response(status, headers, body, rest)
