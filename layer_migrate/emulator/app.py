@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from .. import routes
-from ..errors import LayerError, invalid_header, invalid_request
+from ..errors import LayerError, invalid_header, invalid_request, method_not_allowed
 from ..versions import (
     PLATFORM_MEDIA_TYPE,
     VERSIONS,
@@ -275,13 +275,12 @@ class EmulatorApp:
                 if version in found.endpoint.versions:
                     allowed.append(m)
         if allowed:
-            return LayerError("method_not_allowed", f"Method {method} is not allowed here in version {version}; "
-                              f"allowed methods: {', '.join(allowed)}", headers={"allow": ", ".join(allowed)})
+            # The same text in every version: errors pass through the proxy unchanged.
+            return method_not_allowed(allowed)
         found = routes.match(method, path)
         if any_version and found is not None and found.name == "blocks.delete":
-            return LayerError("method_not_allowed", f"Method {method} is not allowed here in version {version}; "
-                              "block lists are edited with PATCH /apps/:app/users/:user_id",
-                              headers={"allow": ""})
+            return LayerError("method_not_allowed", "Method not allowed; block lists are edited with "
+                              "PATCH /apps/:app/users/:user_id", headers={"allow": ""})
         if any_version:
             return LayerError("invalid_endpoint", f"No such endpoint in version {version}: {method} {path}",
                               data={"path": path})

@@ -54,17 +54,21 @@ def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> 
         sender = body.get("sender")
         if sender is None:
             raise missing_property("sender")
+        # Message texts match the engine's local v1 refusals (R23/R35), so a v1 client sees the
+        # same error directly and through the proxy.
         if not isinstance(sender, dict):
-            raise invalid_property("sender", "Property 'sender' must be an object")
+            raise invalid_property("sender", "Property 'sender' must be an object with 'user_id' or 'name'")
         uid, name = sender.get("user_id"), sender.get("name")
         if set(sender) - {"user_id", "name"}:
-            raise invalid_property("sender", "Property 'sender' accepts only 'user_id' or 'name'")
+            raise invalid_property("sender", "Property 'sender' must be an object with 'user_id' or 'name'")
         if uid is not None and name is not None:
-            raise invalid_property("sender", "Specify either sender.user_id or sender.name, not both")
-        if announcement and uid is not None:
-            raise invalid_property("sender", "Announcements are sent with sender.name; sender.user_id is not allowed")
+            raise invalid_property("sender", "Only one of 'sender.name' and 'sender.user_id' may be given")
         if uid is None and name is None:
-            raise missing_property("name" if announcement else "user_id", "sender")
+            raise LayerError("missing_property", "Object is missing required member 'sender.user_id' or "
+                             "'sender.name'", data={"property": "sender"})
+        if announcement and uid is not None:
+            raise invalid_property("sender.user_id", "Announcements are sent with 'sender.name'; "
+                                                     "'sender.user_id' is not allowed")
         if uid is not None:
             if not isinstance(uid, str) or not uid:
                 raise invalid_property("sender", "sender.user_id must be a non-empty string")

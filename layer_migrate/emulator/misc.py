@@ -34,7 +34,8 @@ def _recipients(ctx: Ctx, body: dict[str, Any]) -> list[str]:
     if value is None:
         raise missing_property("recipients")
     if value == "everyone":
-        raise invalid_property("recipients", "\"everyone\" is no longer supported; list the recipients")
+        raise invalid_property("recipients", "Property 'recipients' must be an array of user ids; "
+                                             "\"everyone\" is no longer supported")
     recips = user_list(value, ctx.version, "recipients", lenient=ctx.lenient)
     for uid in recips:
         ensure_user(ctx, uid)

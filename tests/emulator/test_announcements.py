@@ -26,7 +26,7 @@ def test_v1_announcement(v1):
 @pytest.mark.parametrize(("body", "error", "prop"), [
     ({"sender": {"name": "S"}, "parts": [{"body": "x", "mime_type": "text/plain"}]}, "missing_property", "recipients"),
     ({"recipients": "everyone", "sender": {"name": "S"}, "parts": [{"body": "x", "mime_type": "text/plain"}]}, "invalid_property", "recipients"),
-    ({"recipients": ["a"], "sender": {"user_id": "a"}, "parts": [{"body": "x", "mime_type": "text/plain"}]}, "invalid_property", "sender"),
+    ({"recipients": ["a"], "sender": {"user_id": "a"}, "parts": [{"body": "x", "mime_type": "text/plain"}]}, "invalid_property", "sender.user_id"),
     ({"recipients": ["a"], "parts": [{"body": "x", "mime_type": "text/plain"}]}, "missing_property", "sender"),
     ({"recipients": ["a"], "sender": {"name": "S"}}, "missing_property", "parts"),
 ])

@@ -44,7 +44,7 @@ def test_v1_send_name_sender(v1, v3):
 @pytest.mark.parametrize(("body", "status", "error", "prop"), [
     ({"parts": [{"body": "x", "mime_type": "text/plain"}]}, 422, "missing_property", "sender"),
     ({"sender": {"user_id": "a", "name": "Bot"}, "parts": [{"body": "x", "mime_type": "text/plain"}]}, 422, "invalid_property", "sender"),
-    ({"sender": {}, "parts": [{"body": "x", "mime_type": "text/plain"}]}, 422, "missing_property", "user_id"),
+    ({"sender": {}, "parts": [{"body": "x", "mime_type": "text/plain"}]}, 422, "missing_property", "sender"),
     ({"sender": {"user_id": "a"}}, 422, "missing_property", "parts"),
     ({"sender": {"user_id": "a"}, "parts": []}, 422, "invalid_property", "parts"),
     ({"sender": {"user_id": "a"}, "parts": [{"body": "x"}]}, 422, "missing_property", "mime_type"),
