@@ -51,12 +51,22 @@ def _unwrap_dumps(node: cst.BaseExpression) -> cst.BaseExpression:
 
 
 class Collector(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, skip: set[int] | None = None) -> None:
+        self.skip = skip or set()
         self.scopes: list[int] = [0]
         self.assigns: dict[tuple[int, str], list[cst.BaseExpression]] = {}
         self.returns: dict[str, list[cst.BaseExpression]] = {}
         self.funcs: list[str] = []
         self.raw_calls: list[tuple[cst.Call, int]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.skip:
+            return False
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if id(original_node) not in self.skip:
+            super().on_leave(original_node)
 
     # scopes
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -167,7 +177,7 @@ class Collector(cst.CSTVisitor):
         return col
 
 
-def collect(module: cst.Module) -> Collected:
-    c = Collector()
+def collect(module: cst.Module, skip: set[int] | None = None) -> Collected:
+    c = Collector(skip)
     module.visit(c)
     return c.result()

@@ -108,8 +108,9 @@ def _comma(ws: str = " ") -> cst.Comma:
 
 class Rewriter(cst.CSTTransformer):
     def __init__(self, index: FactIndex, collected: Collected, builder: IdentityBuilder,
-                 bots: BotDirectory | None, ctx: FileContext) -> None:
+                 bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None) -> None:
         super().__init__()
+        self.skip = skip or set()
         self.index = index
         self.col = collected
         self.ids = builder
@@ -138,6 +139,8 @@ class Rewriter(cst.CSTTransformer):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
             self._stmt_markers.append([])
+            if id(node) in self.skip:  # nothing to rewrite in there (api.prune)
+                return False
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
