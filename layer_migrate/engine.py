@@ -12,8 +12,10 @@ request. Objects are rebuilt copy-on-write along the touched keys only (no deep 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from . import routes
@@ -238,10 +240,16 @@ class WebhookTranslation:
 
 
 # ---- versions ---------------------------------------------------------------------------------
+_CHECKED: dict[Any, str] = {v: v for v in VERSIONS}
+
+
 def _check(version: str, what: str = "version") -> str:
+    hit = _CHECKED.get(version)
+    if hit is not None:
+        return hit
     try:
         return check_version(version)
-    except UnknownVersion as exc:
+    except (UnknownVersion, TypeError) as exc:
         raise LayerError("invalid_header" if what == "accept" else "invalid_request", str(exc),
                          data={"property": what}) from None
 
@@ -261,7 +269,12 @@ def detect_version(request: Request, endpoint: str | None = None) -> str:
     if endpoint is None:
         m = routes.match(request.method, request.path)
         endpoint = m.name if m else None
-    if is_webhooks_endpoint(endpoint):
+    return _version_from_accept(accept, is_webhooks_endpoint(endpoint))
+
+
+@lru_cache(maxsize=512)
+def _version_from_accept(accept: str | None, webhooks: bool) -> str:
+    if webhooks:
         v = version_of(accept, WEBHOOKS_MEDIA_TYPE) or version_of(accept)
         if v is None:
             return "1.0"
@@ -374,19 +387,43 @@ def _with(value: dict[str, Any], tokens: tuple[tuple[str, str], ...], new: Any) 
     return out
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9\-_.!~*'()]*\Z")
+
+
+def fast_identity_id(u: str) -> str:
+    """:func:`layer_migrate.identity.identity_id` without ``quote`` for ids that need no escaping."""
+    if _UNRESERVED.match(u):
+        return IDENTITY_PREFIX + u
+    return identity_id(u)
+
+
+def fast_user_id(v: Any) -> Any:
+    """:func:`layer_migrate.identity.user_id_of` without ``unquote`` when nothing is escaped."""
+    if isinstance(v, str):
+        if v.startswith(IDENTITY_PREFIX):
+            rest = v[20:]
+            return user_id_of(v) if "%" in rest else rest
+        return v
+    if isinstance(v, dict):
+        uid = v.get("user_id")
+        if isinstance(uid, str):
+            return uid
+    return user_id_of(v)
+
+
 # Actions: (value, ctx, where) -> new value | _SKIP. "where" names the property for errors.
 def _act_identity_id(v: Any, ctx: Context, where: str) -> Any:
     if isinstance(v, str):
         if not ctx.options.identity_ids_in_requests:
             return _SKIP
-        return identity_id(v)
+        return fast_identity_id(v)
     raise invalid_property(where.split("[")[0], f"Property '{where}' must be a user id string")
 
 
 def _act_user_id(v: Any, ctx: Context, where: str) -> Any:
     if isinstance(v, str) and not v.startswith(IDENTITY_PREFIX):
         return _SKIP
-    uid = user_id_of(v)
+    uid = fast_user_id(v)
     return _SKIP if uid is None and not isinstance(v, dict) else uid
 
 
@@ -531,13 +568,50 @@ def compile_field_fact(fact: FieldFact, forward: bool) -> Callable[[Any, Context
     if action is None:
         return None
     if fact.to is None:
-        def field(body: Any, ctx: Context) -> Any:
-            return _apply(body, src, action, ctx, "")
-
-        return field
+        return _specialised(src, action) or _generic(src, action)
     dst = _parse_path(fact.to)
     frm, to = (src, dst) if forward else (dst, src)
     frm_name = fact.path if forward else fact.to
+    if len(frm) == 2 and len(to) == 1 and not any(k for _, k in frm + to):
+        (a, _), (b, _) = frm
+        (c, _), = to
+
+        def move_ab_c(body: Any, ctx: Context) -> Any:
+            if type(body) is not dict:
+                return body
+            parent = body.get(a)
+            if type(parent) is not dict or parent.get(b) is None:
+                return body
+            new = action(parent[b], ctx, frm_name)
+            if new is _SKIP:
+                return body
+            out = body.copy()
+            rest = {k: v for k, v in parent.items() if k != b}
+            if rest:
+                out[a] = rest
+            else:
+                del out[a]
+            out[c] = new
+            return out
+
+        return move_ab_c
+    if len(frm) == 1 and len(to) == 2 and not any(k for _, k in frm + to):
+        (a, _), = frm
+        (b, _), (c, _) = to
+
+        def move_a_bc(body: Any, ctx: Context) -> Any:
+            if type(body) is not dict or body.get(a) is None:
+                return body
+            new = action(body[a], ctx, frm_name)
+            if new is _SKIP:
+                return body
+            out = body.copy()
+            del out[a]
+            parent = out.get(b)
+            out[b] = {**parent, c: new} if type(parent) is dict else {c: new}
+            return out
+
+        return move_a_bc
 
     def move(body: Any, ctx: Context) -> Any:
         if not isinstance(body, dict):
@@ -551,6 +625,77 @@ def compile_field_fact(fact: FieldFact, forward: bool) -> Callable[[Any, Context
         return _with(_without(body, frm), to, new)
 
     return move
+
+
+def _generic(src: tuple[tuple[str, str], ...], action: Action) -> Callable[[Any, Context], Any]:
+    def field(body: Any, ctx: Context) -> Any:
+        return _apply(body, src, action, ctx, "")
+
+    return field
+
+
+def _specialised(src: tuple[tuple[str, str], ...], action: Action) -> Callable[[Any, Context], Any] | None:
+    """Hand-rolled versions of :func:`_apply` for one-token paths (the common case, hot path)."""
+    if len(src) != 1:
+        return None
+    name, kind = src[0]
+    if kind == "":
+        def one(body: Any, ctx: Context) -> Any:
+            if type(body) is not dict or name not in body:
+                return body
+            v = body[name]
+            nv = action(v, ctx, name)
+            if nv is _SKIP or nv is v:
+                return body
+            out = body.copy()
+            out[name] = nv
+            return out
+
+        return one
+    if kind == "[]":
+        def each(body: Any, ctx: Context) -> Any:
+            if type(body) is not dict:
+                return body
+            items = body.get(name)
+            if type(items) is not list:
+                return body
+            new, changed = [], False
+            for i, v in enumerate(items):
+                nv = action(v, ctx, f"{name}[{i}]")
+                if nv is _SKIP:
+                    nv = v
+                elif nv is not v:
+                    changed = True
+                new.append(nv)
+            if not changed:
+                return body
+            out = body.copy()
+            out[name] = new
+            return out
+
+        return each
+
+    def keys(body: Any, ctx: Context) -> Any:
+        if type(body) is not dict:
+            return body
+        m = body.get(name)
+        if type(m) is not dict:
+            return body
+        new, changed = {}, False
+        for k, v in m.items():
+            nk = action(k, ctx, name)
+            if nk is _SKIP:
+                nk = k
+            elif nk != k:
+                changed = True
+            new[nk] = v
+        if not changed:
+            return body
+        out = body.copy()
+        out[name] = new
+        return out
+
+    return keys
 
 
 def compile_patch_fact(fact: PatchOpFact, forward: bool) -> Callable[[Any, Context], Any]:
@@ -637,6 +782,25 @@ class Engine:
         self._req: dict[tuple[Any, ...], tuple[tuple[str, ReqFn], ...]] = {}
         self._res: dict[tuple[Any, ...], tuple[tuple[str, ReqFn], ...]] = {}
         self._obj: dict[tuple[Any, ...], tuple[tuple[str, ObjFn], ...]] = {}
+        self._routes: dict[tuple[str, str], tuple[str | None, dict[str, str]]] = {}
+
+    def route(self, method: str, path: str, headers: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+        """(endpoint name, params) of a request, R06 override included; cached (params read-only)."""
+        if method == "POST" and headers.get("x-http-method-override", "").upper() == "PATCH":
+            method = "PATCH_OVERRIDE"
+        key = (method, path)
+        hit = self._routes.get(key)
+        if hit is not None:
+            return hit
+        if method == "PATCH_OVERRIDE":
+            m = routes.match("PATCH", path) or routes.match("POST", path)
+        else:
+            m = routes.match(method, path)
+        hit = (m.name, m.params) if m else (None, {})
+        if len(self._routes) > 4096:
+            self._routes.clear()
+        self._routes[key] = hit
+        return hit
 
     # -- compilation --
     def _rules_for(self, source: str, target: str) -> list[tuple[Step, Rule]]:
@@ -669,15 +833,24 @@ class Engine:
         if cached is not None:
             return cached
         up = VERSIONS.index(source) <= VERSIONS.index(target)
-        fns: list[tuple[str, ReqFn]] = []
+        fns: list[tuple[Any, ReqFn]] = []
+        accept: list[tuple[str, ReqFn, Step]] = []
         for step, rule in self._rules_for(source, target):
             for fact in rule.facts:
                 fn = self._compile_request_fact(fact, rule, step, endpoint, up)
                 if fn is not None:
-                    fns.append((rule.id, fn))
-            if self._concerns(rule, rule.endpoints, endpoint) or "*" in rule.endpoints or not rule.endpoints:
+                    if isinstance(fact, MediaTypeFact):
+                        accept.append((rule.id, fn, step))
+                    else:
+                        fns.append((rule.id, fn))
+            if self._concerns(rule, rule.endpoints, endpoint) or not rule.endpoints:
                 for hook in rule.hooks["request_up" if up else "request_down"]:
-                    fns.append((rule.id, _stepped(hook, step)))
+                    if getattr(hook, "accept_only", False):
+                        accept.append((rule.id, hook, step))
+                    else:
+                        fns.append((rule.id, hook))
+        if accept:
+            fns.insert(0, (None, _fold_accept(accept)))
         result = tuple(fns)
         self._req[key] = result
         return result
@@ -706,14 +879,14 @@ class Engine:
             return cached
         down = VERSIONS.index(source) >= VERSIONS.index(target)
         fns: list[tuple[str, ReqFn]] = []
-        for step, rule in self._rules_for(source, target):
+        for _step, rule in self._rules_for(source, target):
             if down:
                 for fact in rule.facts:
                     if isinstance(fact, RouteFact) and fact.status_map and endpoint == fact.from_endpoint:
                         fns.append((rule.id, _status_hook(fact)))
             if self._concerns(rule, rule.endpoints, endpoint) or not rule.endpoints:
                 for hook in rule.hooks["response_down" if down else "response_up"]:
-                    fns.append((rule.id, _stepped(hook, step)))
+                    fns.append((rule.id, hook))
         result = tuple(fns)
         self._res[key] = result
         return result
@@ -766,60 +939,57 @@ class Engine:
                           options: Options | None = None) -> Translation:
         options = options or _DEFAULT_OPTIONS
         target = _check(to, "to")
-        m = routes.match(request.method, request.path)
-        endpoint = m.name if m else None
-        # R06: POST + X-HTTP-Method-Override: PATCH is a PATCH for every body rule.
-        override = request.headers.get("x-http-method-override", "").upper()
-        if override == "PATCH" and request.method == "POST":
-            m2 = routes.match("PATCH", request.path)
-            if m2 is not None:
-                m, endpoint = m2, m2.name
-        src = _check(source, "from") if source else detect_version(request, endpoint)
-        ctx = Context(src, target, options, endpoint, m.params if m else None)
-        ctx.engine = self
-        ctx.method, ctx.path, ctx.headers, ctx.body = request.method, request.path, dict(request.headers), request.body
-        ctx.request = request
+        headers = request.headers
+        endpoint, params = self.route(request.method, request.path, headers)
+        src = _check(source, "from") if source else (
+            _version_from_accept(headers.get("accept"), is_webhooks_endpoint(endpoint)))
         if src == target:
             return Translation(request, [], [], [], src, target, endpoint)
+        ctx = Context(src, target, options, endpoint, params)
+        ctx.engine = self
+        ctx.method, ctx.path, ctx.headers, ctx.body = request.method, request.path, dict(headers), request.body
+        ctx.request = request
+        applied = ctx.applied
         for rid, fn in self.request_pipeline(endpoint, src, target):
-            if fn(ctx) and rid not in ctx.applied:
-                ctx.applied.append(rid)
+            done = fn(ctx)
+            if done:
+                if rid is None:  # the folded Accept phase reports its own rule ids
+                    applied.extend(done)
+                elif rid not in applied:
+                    applied.append(rid)
         if endpoint is None:
             ctx.lossy.append("unknown endpoint: passed through")
-        req = Request(ctx.method, ctx.path, ctx.headers, ctx.body)
+        req = _new_request(ctx.method, ctx.path, ctx.headers, ctx.body)
         if ctx.body is request.body:
             req.raw = request.raw
-        return Translation(req, ctx.prerequisites, ctx.applied, ctx.lossy, src, target, ctx.endpoint)
+        return Translation(req, ctx.prerequisites, applied, ctx.lossy, src, target, ctx.endpoint)
 
     def translate_response(self, request: Request, response: Response, source: str,
                            to: str | None = None, options: Options | None = None) -> ResponseTranslation:
         options = options or _DEFAULT_OPTIONS
         src = _check(source, "from")
-        m = routes.match(request.method, request.path)
-        endpoint = m.name if m else None
-        if request.method == "POST" and request.headers.get("x-http-method-override", "").upper() == "PATCH":
-            m2 = routes.match("PATCH", request.path)
-            if m2 is not None:
-                m, endpoint = m2, m2.name
-        target = _check(to, "to") if to else detect_version(request, endpoint)
-        ctx = Context(src, target, options, endpoint, m.params if m else None)
+        endpoint, params = self.route(request.method, request.path, request.headers)
+        target = _check(to, "to") if to else _version_from_accept(request.headers.get("accept"),
+                                                                   is_webhooks_endpoint(endpoint))
+        if src == target:
+            return ResponseTranslation(response, [], [], src, target, endpoint)
+        ctx = Context(src, target, options, endpoint, params)
         ctx.engine = self
         ctx.request = request
         ctx.method, ctx.path = request.method, request.path
         ctx.status, ctx.headers, ctx.body = response.status, dict(response.headers), response.body
-        if src == target:
-            return ResponseTranslation(response, [], [], src, target, endpoint)
+        applied = ctx.applied
         for rid, fn in self.response_pipeline(endpoint, src, target):
-            if fn(ctx) and rid not in ctx.applied:
-                ctx.applied.append(rid)
-        if 200 <= ctx.status < 300:
+            if fn(ctx) and rid not in applied:
+                applied.append(rid)
+        if 200 <= ctx.status < 300 and ctx.body is not None:
             ctx.body = self.run_objects_at(endpoint, ctx.body, ctx)
         if endpoint is None:
             ctx.lossy.append("unknown endpoint: passed through")
-        resp = Response(ctx.status, ctx.headers, ctx.body)
+        resp = _new_response(ctx.status, ctx.headers, ctx.body)
         if ctx.body is response.body:
             resp.raw = response.raw
-        return ResponseTranslation(resp, ctx.applied, ctx.lossy, src, target, endpoint, ctx.prerequisites)
+        return ResponseTranslation(resp, applied, ctx.lossy, src, target, endpoint, ctx.prerequisites)
 
     def translate_payload(self, kind: str, body: Any, source: str, to: str,
                           options: Options | None = None, *, perspective: str = "system") -> PayloadTranslation:
@@ -841,12 +1011,50 @@ class Engine:
         return PayloadTranslation(out, ctx.applied, ctx.lossy, ctx.prerequisites)
 
 
-def _stepped(hook: ReqFn, step: Step) -> ReqFn:
-    def run(ctx: Context) -> bool:
-        ctx.step = step
-        return bool(hook(ctx))
+def _fold_accept(hooks: list[tuple[str, ReqFn, Step]]) -> Callable[[Context], tuple[str, ...]]:
+    """All Accept-only hooks of a pipeline (R01–R04, R53) as one step, cached per Accept value.
 
-    return run
+    Their result depends only on the Accept header (the pipeline fixes endpoint and versions), so
+    the proxy hot path pays one dict lookup instead of re-parsing the header once per rule.
+    """
+    cache: dict[str | None, tuple[str | None, tuple[str, ...]]] = {}
+
+    def accept_phase(ctx: Context) -> tuple[str, ...]:
+        acc = ctx.headers.get("accept")
+        hit = cache.get(acc)
+        if hit is None:
+            saved = ctx.headers
+            ctx.headers = {"accept": acc} if acc is not None else {}
+            ids: list[str] = []
+            try:
+                for rid, fn, step in hooks:
+                    ctx.step = step
+                    if fn(ctx) and rid not in ids:
+                        ids.append(rid)
+                hit = (ctx.headers.get("accept"), tuple(ids))
+            finally:
+                ctx.headers = saved
+            if len(cache) > 256:
+                cache.clear()
+            cache[acc] = hit
+        if hit[0] != acc and hit[0] is not None:
+            ctx.headers["accept"] = hit[0]
+        return hit[1]
+
+    return accept_phase
+
+
+def _new_request(method: str, path: str, headers: dict[str, str], body: Any) -> Request:
+    """A Request from already-normalised parts (skips ``__post_init__``: headers are lower-case)."""
+    r = object.__new__(Request)
+    r.method, r.path, r.headers, r.body, r.raw = method, path, headers, body, None
+    return r
+
+
+def _new_response(status: int, headers: dict[str, str], body: Any) -> Response:
+    r = object.__new__(Response)
+    r.status, r.headers, r.body, r.raw = status, headers, body, None
+    return r
 
 
 def _media_type_hook(fact: MediaTypeFact, step: Step, up: bool) -> ReqFn:
@@ -877,9 +1085,11 @@ def _media_type_hook(fact: MediaTypeFact, step: Step, up: bool) -> ReqFn:
 
 def _route_hook(fact: RouteFact) -> ReqFn:
     """Generic RouteFact (R38/R39): one v1 call becomes a Layer-Patch call."""
+    paths: dict[str, str] = {}  # original path → rebuilt path (R13 encoding), cached
+    key_param = fact.user_from.split(".", 1)[1] if fact.user_from.startswith("path.") else None
 
     def hook(ctx: Context) -> bool:
-        if fact.user_from == "body.user_id":
+        if key_param is None:
             body = ctx.body
             if body is None or not isinstance(body, dict):
                 raise invalid_request("The request body must be a JSON object", data={"property": "user_id"})
@@ -890,13 +1100,19 @@ def _route_hook(fact: RouteFact) -> ReqFn:
             if not isinstance(uid, str) or not uid:
                 raise invalid_property("user_id", "Property 'user_id' must be a non-empty user id string")
         else:
-            uid = ctx.params.get(fact.user_from.split(".", 1)[1])
-        params = {k: v for k, v in ctx.params.items() if k in ("app", "user")}
-        query = ctx.path.split("?", 1)[1] if "?" in ctx.path else ""
-        ctx.path = routes.build_path(fact.to_endpoint, **params) + (f"?{query}" if query else "")
+            uid = ctx.params.get(key_param)
+        new_path = paths.get(ctx.path)
+        if new_path is None:
+            params = {k: v for k, v in ctx.params.items() if k in ("app", "user")}
+            query = ctx.path.split("?", 1)[1] if "?" in ctx.path else ""
+            new_path = routes.build_path(fact.to_endpoint, **params) + (f"?{query}" if query else "")
+            if len(paths) > 1024:
+                paths.clear()
+            paths[ctx.path] = new_path
+        ctx.path = new_path
         ctx.method = fact.to_method
         ctx.headers["content-type"] = fact.content_type
-        ctx.body = [{"operation": fact.body_op, "property": fact.property, "id": identity_id(uid)}]
+        ctx.body = [{"operation": fact.body_op, "property": fact.property, "id": fast_identity_id(uid)}]
         ctx.endpoint = fact.to_endpoint
         return True
 

@@ -251,6 +251,13 @@ class Rule:
     def request_up(self) -> Callable[[Hook], Hook]:
         return self._hook("request_up")
 
+    def accept_up(self, fn: Hook) -> Hook:
+        """A request_up hook that reads and writes only ``ctx.headers["accept"]`` (R04): the engine
+        folds such hooks into one phase cached per Accept value."""
+        fn.accept_only = True  # type: ignore[attr-defined]
+        self.hooks["request_up"].append(fn)
+        return fn
+
     @property
     def request_down(self) -> Callable[[Hook], Hook]:
         return self._hook("request_down")

@@ -88,6 +88,8 @@ def events_down(events: Any, original: Any = None) -> list[str]:
             pass
     out: list[str] = []
     for name in events:
+        if not isinstance(name, str):
+            continue
         for v1 in EVENTS_BACK.get(name, (name,) if name in EVENTS_UP else ()):
             if v1 not in out:
                 out.append(v1)

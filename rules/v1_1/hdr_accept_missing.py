@@ -16,7 +16,7 @@ rule = Rule("hdr.accept.missing", spec="R04", step=("1.0", "1.1"), endpoints={"*
             direction="request", order=0)
 
 
-@rule.request_up
+@rule.accept_up
 def inject(ctx: Context) -> bool:
     accept = ctx.headers.get("accept")
     if ctx.endpoint and ctx.endpoint.startswith("webhooks."):

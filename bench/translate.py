@@ -1,0 +1,187 @@
+"""Per-payload cost of the engine against a hand-written translation and JSON parse+serialize.
+
+Run: ``python bench/translate.py [--quick]``. Everything is measured in the same run on the same
+bytes, and reported as ratios: (a) the engine's 3.0 → 1.0 downgrade of a ~1.4 KB message response
+and its 1.0 → 3.0 upgrade of a message / conversation / block-list request; (b) one hand-written
+function per case doing exactly the same translation (the lower bound a rulebook-free proxy would
+pay); (c) orjson and stdlib ``json`` parse + serialize of the body bytes (what any proxy pays
+anyway). Targets: engine ≤ 2× hand-written, and below stdlib json parse+serialize.
+Writes ``bench/results/translate.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import timeit
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from layer_migrate import Request, Response  # noqa: E402
+from layer_migrate.engine import Options, default_engine  # noqa: E402
+
+APP = "00000000-0000-4000-8000-00000000a991"
+V1 = {"accept": "application/vnd.layer+json; version=1.0", "content-type": "application/json",
+      "authorization": "Bearer t"}
+
+
+def identity(uid: str) -> dict[str, Any]:
+    return {"id": f"layer:///identities/{uid}", "url": f"https://api.layer.com/apps/{APP}/users/{uid}/identity",
+            "user_id": uid, "display_name": uid.title(), "avatar_url": None}
+
+
+MESSAGE_3 = {
+    "id": "layer:///messages/940de862-3c96-11e4-baad-164230d1df67",
+    "url": f"https://api.layer.com/apps/{APP}/conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f/messages/940de862-3c96-11e4-baad-164230d1df67",
+    "conversation": {"id": "layer:///conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f",
+                     "url": f"https://api.layer.com/apps/{APP}/conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f"},
+    "parts": [{"id": "layer:///messages/940de862-3c96-11e4-baad-164230d1df67/parts/5f2b0b50-0bd2-4b4f-9c3e-0f3a8b1c2d3e",
+               "mime_type": "text/plain", "body": "This is the message. " * 2, "updated_at": "2017-10-01T00:00:00Z",
+               "url": "https://api.layer.com/p/0", "message_url": "https://api.layer.com/m"},
+              {"id": "layer:///messages/940de862-3c96-11e4-baad-164230d1df67/parts/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+               "mime_type": "application/json", "body": "{\"title\": \"a card\", \"n\": 1}",
+               "updated_at": "2017-10-01T00:00:00Z"}],
+    "sent_at": "2014-09-09T04:44:47+00:00",
+    "sender": identity("12345"),
+    "recipient_status": {f"layer:///identities/{u}": s for u, s in
+                         (("12345", "read"), ("999", "sent"), ("111", "delivered"), ("namespace%2F42", "sent"))},
+    "position": 120709792, "updated_at": "2017-10-01T00:00:00Z", "is_unread": None, "received_at": None,
+    "receipts_url": f"https://api.layer.com/apps/{APP}/conversations/e67b/messages/940d/receipts",
+}
+REQUESTS = {
+    "message": ("POST", f"/apps/{APP}/conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f/messages",
+                {"sender": {"user_id": "12345"}, "parts": [{"body": "Hello " * 20, "mime_type": "text/plain"}],
+                 "notification": {"text": "Hello", "sound": "chime.aiff",
+                                  "recipients": [{"user_id": "999", "text": "Hallo"}]}}),
+    "conversation": ("POST", f"/apps/{APP}/conversations",
+                     {"participants": ["12345", "999", "namespace/42", "abc"], "distinct": False,
+                      "metadata": {"title": "Coffee", "background_color": "#3c3c3c"}}),
+    "blocks": ("POST", f"/apps/{APP}/users/owner%2F1/blocks", {"user_id": "blockme987"}),
+}
+
+
+# ---- (b) hand-written single functions: exactly the engine's output, no rulebook -----------------
+def _ident(u: str) -> str:
+    return u if u.startswith("layer:///identities/") else "layer:///identities/" + quote(u, safe="-_.!~*'()")
+
+
+def _uid(x: Any) -> Any:
+    if isinstance(x, dict):
+        if x.get("user_id") is not None:
+            return x["user_id"]
+        x = x.get("id")
+    if isinstance(x, str) and x.startswith("layer:///identities/"):
+        return unquote(x[20:])
+    return x
+
+
+def hand_downgrade_message(req: Request, status: int, headers: dict[str, str], body: dict[str, Any]) -> tuple:
+    s = body["sender"]
+    if s.get("id") is None and s.get("user_id") is None:
+        sender = {"user_id": None, "name": s.get("display_name")}
+    else:
+        sender = {"user_id": _uid(s), "name": None}
+    out = {k: v for k, v in body.items() if k not in ("updated_at", "receipts_url", "position")}
+    out["sender"] = sender
+    out["recipient_status"] = {_uid(k): v for k, v in body["recipient_status"].items()}
+    parts = []
+    for i, p in enumerate(body["parts"]):
+        q = {k: v for k, v in p.items() if k not in ("updated_at", "url", "message_url")}
+        q["id"] = p["id"].rsplit("/parts/", 1)[0] + f"/parts/{i}"
+        parts.append(q)
+    out["parts"] = parts
+    out["received_at"] = None
+    out["is_unread"] = None
+    return status, dict(headers), out
+
+
+def hand_upgrade(req: Request) -> tuple:
+    headers = dict(req.headers)
+    headers["accept"] = "application/vnd.layer+json; version=3.0"
+    body = req.body
+    method, path = req.method, req.path
+    if path.endswith("/messages"):
+        b = {k: v for k, v in body.items() if k != "sender"}
+        b["sender_id"] = _ident(body["sender"]["user_id"])
+        n = body.get("notification")
+        if n and isinstance(n.get("recipients"), list):
+            b["notification"] = {**n, "recipients": [
+                {"recipient": _ident(r["user_id"]), **{k: v for k, v in r.items() if k != "user_id"}}
+                for r in n["recipients"]]}
+        body = b
+    elif path.endswith("/conversations"):
+        body = {**body, "participants": [_ident(p) for p in body["participants"]]}
+    elif path.endswith("/blocks"):
+        method, path = "PATCH", path[: -len("/blocks")]
+        headers["content-type"] = "application/vnd.layer-patch+json"
+        body = [{"operation": "add", "property": "blocks", "id": _ident(body["user_id"])}]
+    return method, path, headers, body
+
+
+# ---- measurement ----------------------------------------------------------------------------------
+def per_call(fn: Any, number: int, repeat: int) -> float:
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6  # microseconds
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer iterations (CI smoke run)")
+    args = ap.parse_args()
+    number, repeat = (500, 3) if args.quick else (5000, 7)
+    engine, opts = default_engine(), Options()
+
+    results: dict[str, Any] = {"python": platform.python_version(), "quick": args.quick, "cases": {}}
+    v1_get = Request("GET", f"/apps/{APP}/conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f/messages/"
+                            "940de862-3c96-11e4-baad-164230d1df67", V1)
+    raw = orjson.dumps(MESSAGE_3)
+    resp = Response(200, {"content-type": "application/json"}, MESSAGE_3)
+    # correctness first: the hand-written function must produce the engine's output
+    eng_out = engine.translate_response(v1_get, resp, "3.0", "1.0", opts).response
+    assert hand_downgrade_message(v1_get, 200, resp.headers, MESSAGE_3)[2] == eng_out.body
+    cases: dict[str, tuple[Any, Any, bytes]] = {
+        f"downgrade message 3.0→1.0 ({len(raw)} B)": (
+            lambda: engine.translate_response(v1_get, resp, "3.0", "1.0", opts),
+            lambda: hand_downgrade_message(v1_get, 200, resp.headers, MESSAGE_3), raw)}
+    for name, (method, path, body) in REQUESTS.items():
+        req = Request(method, path, V1, body)
+        t = engine.translate_request(req, "3.0", None, opts)
+        hm, hp, hh, hb = hand_upgrade(req)
+        assert (t.request.method, t.request.path, t.request.body) == (hm, hp, hb), name
+        assert t.request.headers == hh, (t.request.headers, hh)
+        cases[f"upgrade {name} 1.0→3.0 ({len(orjson.dumps(body))} B)"] = (
+            (lambda req=req: engine.translate_request(req, "3.0", None, opts)),
+            (lambda req=req: hand_upgrade(req)), orjson.dumps(body))
+
+    ok = True
+    print(f"{'case':<42}{'engine µs':>11}{'hand µs':>10}{'orjson µs':>11}{'json µs':>10}"
+          f"{'eng/hand':>10}{'eng/json':>10}")
+    for name, (eng, hand, data) in cases.items():
+        e = per_call(eng, number, repeat)
+        h = per_call(hand, number, repeat)
+        oj = per_call(lambda data=data: orjson.dumps(orjson.loads(data)), number, repeat)
+        sj = per_call(lambda data=data: json.dumps(json.loads(data)).encode(), number, repeat)
+        r_hand, r_json = e / h, e / sj
+        ok = ok and r_hand <= 2.0 and r_json < 1.0
+        results["cases"][name] = {"engine_us": round(e, 3), "hand_us": round(h, 3), "orjson_us": round(oj, 3),
+                                  "stdlib_json_us": round(sj, 3), "engine_over_hand": round(r_hand, 3),
+                                  "engine_over_stdlib_json": round(r_json, 3),
+                                  "engine_over_orjson": round(e / oj, 3)}
+        print(f"{name:<42}{e:>11.2f}{h:>10.2f}{oj:>11.2f}{sj:>10.2f}{r_hand:>10.2f}{r_json:>10.2f}")
+    results["targets_met"] = ok
+    print("targets (engine ≤ 2× hand-written, engine < stdlib json):", "met" if ok else "NOT met")
+    out = Path(__file__).resolve().parent / "results" / "translate.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
