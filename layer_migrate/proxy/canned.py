@@ -58,6 +58,7 @@ class CannedBehaviour:
     #: content type of the answer
     content_type: bytes = b"application/json; charset=UTF-8"
     requests: int = 0
+    connections: int = 0
     last_request: bytes = b""
 
 
@@ -69,6 +70,7 @@ class _Proto(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.b.connections += 1
 
     def data_received(self, data: bytes) -> None:
         self.buf += data

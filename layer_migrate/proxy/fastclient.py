@@ -50,6 +50,7 @@ class _Conn(asyncio.Protocol):
         self.chunks: list[bytes] = []
         self.stream: _Stream | None = None
         self.done = False
+        self.keep_alive = False
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -91,6 +92,8 @@ class _Conn(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.done = True
+        # Read it now: llhttp resets its state once the message is complete.
+        self.keep_alive = self.parser.should_keep_alive()
         if self.stream is not None:
             self.stream.finish()
         elif self.waiter is not None and not self.waiter.done():
@@ -111,7 +114,7 @@ class _Conn(asyncio.Protocol):
 
     def reusable(self) -> bool:
         return (not self.closed and self.done and self.transport is not None
-                and not self.transport.is_closing() and self.parser.should_keep_alive())
+                and not self.transport.is_closing() and self.keep_alive)
 
 
 class _Stream:

@@ -183,3 +183,14 @@ def test_graceful_shutdown_finishes_inflight(proxy_for, n):
             p.server.should_exit = True  # what SIGTERM does
         t.join(10)
         assert results == [200]
+
+
+def test_upstream_connections_are_reused(canned, proxy_for):
+    url, b = canned
+    with proxy_for(url) as p, httpx.Client() as c:
+        for _ in range(30):
+            assert c.get(f"{p.url}/apps/{APP}/conversations/c", headers=H3).status_code == 200
+            assert c.get(f"{p.url}/apps/{APP}/conversations/c",
+                         headers={**H3, "accept": "application/vnd.layer+json; version=1.1"}).status_code == 200
+    assert b.requests == 60
+    assert b.connections <= 2
