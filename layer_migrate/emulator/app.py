@@ -178,6 +178,7 @@ class EmulatorApp:
         while True:
             msg = await receive()
             if msg["type"] == "lifespan.startup":
+                self.dispatcher.resume()
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
                 await self.dispatcher.aclose()

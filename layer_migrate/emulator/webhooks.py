@@ -19,6 +19,8 @@ INFERRED choices:
 * Only ``active`` webhooks receive events. Registration and ``activate`` run the verification
   challenge at once (``GET target?verification_challenge=…`` must echo the value, else
   ``inactive``).
+* Pending deliveries and verifications are resumed when an emulator restarts on the same
+  ``--db`` file (attempts already made count towards ``max_attempts``).
 * Deliveries are retried on non-2xx or transport errors with exponential backoff
   (``retry_base`` × 2^n, capped at ``retry_cap``) up to ``max_attempts``; then the delivery is
   ``failed`` and the webhook ``inactive`` with a ``status_reason``. Tests set short delays.
@@ -305,6 +307,14 @@ class Dispatcher:
         for rid in pending:
             self._spawn(self._deliver(rid))
 
+    def resume(self) -> None:
+        """At startup (``--db`` restart): finish pending deliveries and verifications."""
+        for wh in self.app.store.webhooks():
+            if wh["status"] == "unverified":
+                self._verify.append(wh["uuid"])
+        self._pending.extend(d["id"] for d in self.app.store.webhook_deliveries() if d["status"] == "pending")
+        self.flush()
+
     def discard(self) -> None:
         self._pending.clear()
         self._verify.clear()
@@ -359,7 +369,7 @@ class Dispatcher:
         if not rows:
             return
         d = rows[0]
-        for attempt in range(self.max_attempts):
+        for attempt in range(len(d["attempts"]), self.max_attempts):
             outcome: dict[str, Any] = {"at": now()}
             ok = False
             try:

@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from .conftest import cid, mid, text
@@ -258,3 +259,28 @@ def test_unsubscribed_and_unverified_get_nothing(emulator, http, receiver, v1):
     register(emulator, http, "1.0", receiver.url, ["message.deleted"])
     v1.conversation(["a"])
     assert emulator.store.webhook_deliveries() == []
+
+
+def test_pending_deliveries_resume_after_restart(tmp_path):
+    from layer_migrate.emulator import Emulator
+
+    db = str(tmp_path / "wh.sqlite")
+    receiver = Receiver()
+    try:
+        emu = Emulator(db=db, retry_base=30, max_attempts=5)  # first attempt fails, the retry is far away
+        with emu.running(), httpx.Client(base_url=emu.url) as http:
+            register(emu, http, "1.0", receiver.url, ["conversation.created"])
+            receiver.always_fail = True
+            http.post(emu.path("/conversations"), json={"participants": ["a"]}, headers=emu.headers("1.0"))
+            emu.wait_for(lambda: emu.store.webhook_deliveries()[0]["attempts"])
+        emu.close()
+        receiver.always_fail = False
+        again = Emulator(db=db, retry_base=0.01)
+        with again.running():
+            again.wait_for(lambda: again.store.webhook_deliveries()[0]["status"] == "delivered")
+            d = again.store.webhook_deliveries()[0]
+            assert [a.get("status") for a in d["attempts"]] == [500, 204]
+            assert len({p["headers"]["layer-webhook-request-id"] for p in receiver.posts()}) == 1
+        again.close()
+    finally:
+        receiver.close()
