@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from . import routes
 from .errors import LayerError, invalid_header, invalid_property, invalid_request
@@ -390,11 +391,18 @@ def _with(value: dict[str, Any], tokens: tuple[tuple[str, str], ...], new: Any) 
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-_.!~*'()]*\Z")
 
 
+_ID_CACHE: dict[str, str] = {}
+
+
 def fast_identity_id(u: str) -> str:
-    """:func:`layer_migrate.identity.identity_id` without ``quote`` for ids that need no escaping."""
-    if _UNRESERVED.match(u):
-        return IDENTITY_PREFIX + u
-    return identity_id(u)
+    """:func:`layer_migrate.identity.identity_id`, memoised (user ids repeat across requests)."""
+    hit = _ID_CACHE.get(u)
+    if hit is None:
+        hit = IDENTITY_PREFIX + u if _UNRESERVED.match(u) else identity_id(u)
+        if len(_ID_CACHE) >= 65536:
+            _ID_CACHE.clear()
+        _ID_CACHE[u] = hit
+    return hit
 
 
 def fast_user_id(v: Any) -> Any:
@@ -434,7 +442,7 @@ def _act_bot_identity(v: Any, ctx: Context, where: str) -> Any:
     if uid is None:
         raise invalid_property(where, f"No bot identity is configured for sender name {v!r}")
     ctx.require(EnsureIdentity(uid, v))
-    return identity_id(uid)
+    return fast_identity_id(uid)
 
 
 def _act_bot_name(v: Any, ctx: Context, where: str) -> Any:
@@ -450,7 +458,7 @@ def _overrides_up(v: Any, ctx: Context, where: str) -> Any:
         for uid, entry in v.items():
             if not isinstance(entry, dict):
                 raise invalid_property(where, f"Property '{where}.{uid}' must be an object")
-            out.append({"recipient": identity_id(uid), **entry})
+            out.append({"recipient": fast_identity_id(uid), **entry})
         return out
     if isinstance(v, list):
         for i, entry in enumerate(v):
@@ -463,7 +471,7 @@ def _overrides_up(v: Any, ctx: Context, where: str) -> Any:
             if not isinstance(uid, str):
                 raise invalid_property(f"{where}.user_id", f"Property '{where}[{i}].user_id' must be a user id string")
             rest = {k: x for k, x in entry.items() if k != "user_id"}
-            out.append({"recipient": identity_id(uid), **rest})
+            out.append({"recipient": fast_identity_id(uid), **rest})
         return out
     raise invalid_property(where, f"Property '{where}' must be an object or an array")
 
@@ -636,6 +644,25 @@ def _generic(src: tuple[tuple[str, str], ...], action: Action) -> Callable[[Any,
 
 def _specialised(src: tuple[tuple[str, str], ...], action: Action) -> Callable[[Any, Context], Any] | None:
     """Hand-rolled versions of :func:`_apply` for one-token paths (the common case, hot path)."""
+    if len(src) == 2 and src[0][1] == "" and src[1][1] == "":
+        (a, _), (b, _) = src
+        where = f"{a}.{b}"
+
+        def two(body: Any, ctx: Context) -> Any:
+            if type(body) is not dict:
+                return body
+            parent = body.get(a)
+            if type(parent) is not dict or b not in parent:
+                return body
+            v = parent[b]
+            nv = action(v, ctx, where)
+            if nv is _SKIP or nv is v:
+                return body
+            out = body.copy()
+            out[a] = {**parent, b: nv}
+            return out
+
+        return two
     if len(src) != 1:
         return None
     name, kind = src[0]
@@ -674,6 +701,26 @@ def _specialised(src: tuple[tuple[str, str], ...], action: Action) -> Callable[[
             return out
 
         return each
+
+    if action is _act_user_id:
+        def user_id_keys(body: Any, ctx: Context) -> Any:
+            if type(body) is not dict:
+                return body
+            m = body.get(name)
+            if type(m) is not dict or not m:
+                return body
+            new = {}
+            for k, v in m.items():
+                if k.startswith(IDENTITY_PREFIX):
+                    k = k[20:]
+                    if "%" in k:
+                        k = unquote(k)
+                new[k] = v
+            out = body.copy()
+            out[name] = new
+            return out
+
+        return user_id_keys
 
     def keys(body: Any, ctx: Context) -> Any:
         if type(body) is not dict:

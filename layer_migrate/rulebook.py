@@ -67,6 +67,11 @@ OBJECT_LOCATIONS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+#: Endpoints whose bodies are Layer-Patch (R05/R06; POST + override resolves to these).
+PATCH_ENDPOINTS: frozenset[str] = frozenset(
+    ("conversations.patch", "users.patch", "identity.patch", "app.patch"))
+
+
 def endpoints_returning(kind: str) -> frozenset[str]:
     """Endpoint names whose response bodies carry ``kind`` objects (for declared facts)."""
     return frozenset(e for e, locs in OBJECT_LOCATIONS.items() if any(k == kind for k, _ in locs))

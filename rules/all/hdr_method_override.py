@@ -4,9 +4,9 @@ Spec §1.4, §14.1 R06: supported by 1.x (since 2015-09-16), 2.0 and 3.0, so it 
 selects the PATCH endpoint for such requests, so R16/R17/R40/R41 rewrite the body.
 """
 
-from layer_migrate.rulebook import ALL_STEPS, Context, Rule
+from layer_migrate.rulebook import ALL_STEPS, PATCH_ENDPOINTS, Context, Rule
 
-rule = Rule("hdr.method_override", spec="R06", step=ALL_STEPS, endpoints={"*"}, direction="request",
+rule = Rule("hdr.method_override", spec="R06", step=ALL_STEPS, endpoints=PATCH_ENDPOINTS, direction="request",
             order=4)
 
 

@@ -6,10 +6,10 @@ Content-Type with ``406 invalid_header`` (INFERRED). Also for ``POST`` + ``X-HTT
 PATCH`` (R06).
 """
 
-from layer_migrate.rulebook import ALL_STEPS, Context, Rule
+from layer_migrate.rulebook import ALL_STEPS, PATCH_ENDPOINTS, Context, Rule
 from layer_migrate.versions import PATCH_MEDIA_TYPE, media_type_of
 
-rule = Rule("hdr.patch.content_type", spec="R05", step=ALL_STEPS, endpoints={"*"}, direction="request")
+rule = Rule("hdr.patch.content_type", spec="R05", step=ALL_STEPS, endpoints=PATCH_ENDPOINTS, direction="request")
 
 _FIX = {"", "application/json", "application/vnd.layer-patch.json", "text/plain"}
 

@@ -14,7 +14,7 @@ rule = Rule("v3.message.extra_fields", spec="R29", step=("2.0", "3.0"), directio
             lossy="drops updated_at, part url/message_url, receipts_url and position")
 
 _MSG = ("updated_at", "receipts_url")
-_PART = ("updated_at", "url", "message_url")
+_PART = frozenset(("updated_at", "url", "message_url"))
 
 
 def _strip(obj: dict[str, Any], ctx: Context) -> Any:
@@ -43,7 +43,7 @@ def _strip(obj: dict[str, Any], ctx: Context) -> Any:
     parts = obj.get("parts")
     if isinstance(parts, list):
         new_parts = [{k: v for k, v in p.items() if k not in _PART}
-                     if isinstance(p, dict) and any(k in p for k in _PART) else p for p in parts]
+                     if type(p) is dict and not _PART.isdisjoint(p) else p for p in parts]
         if any(a is not b for a, b in zip(new_parts, parts, strict=False)):
             out = out if out is not None else dict(obj)
             out["parts"] = new_parts
