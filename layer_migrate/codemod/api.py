@@ -28,7 +28,7 @@ TRIGGERS: tuple[bytes, ...] = (b"vnd.layer", b"layer:///", b"/apps/", b"/blocks"
                                b"layer_", b"LayerClient")
 #: ...and is a "Layer file" (payload shapes and response reads are trusted) if it also matches this.
 _LAYER_FILE = re.compile(rb"vnd\.layer|layer:///|/apps/|LAYER_|LayerClient|(?:import|from)\s+[\w.]*layer", re.IGNORECASE)
-_WEBHOOK_FILE = re.compile(rb"layer-webhook-", re.IGNORECASE)
+_WEBHOOK_FILE = re.compile(rb"layer[-_]webhook[-_]", re.IGNORECASE)
 
 
 @dataclass

@@ -16,6 +16,8 @@ import requests
 
 LAYER_ACCEPT = "application/vnd.layer+json; version=1.1"
 PATCH_CONTENT_TYPE = "application/vnd.layer-patch+json"
+# The Webhooks REST API is versioned separately from the Platform API.
+WEBHOOKS_ACCEPT = "application/vnd.layer.webhooks+json; version=1.0"
 
 
 class LayerError(Exception):
@@ -190,4 +192,17 @@ class LayerClient:
 
     def get_identity(self, user_id):
         resp = self.session.get(self._url(f"/users/{quote(user_id, safe='')}/identity"), timeout=self.timeout)
+        return self._check(resp)
+
+    # -- webhooks -------------------------------------------------------------------------
+    def register_webhook(self, target_url, secret, events=("message.sent",), config=None):
+        body = {"version": "1.0", "target_url": target_url, "events": list(events), "secret": secret,
+                "config": config or {}}
+        resp = self.session.post(self._url("/webhooks"), json=body, headers={"Accept": WEBHOOKS_ACCEPT},
+                                 timeout=self.timeout)
+        return self._check(resp)
+
+    def get_webhook(self, webhook_id):
+        resp = self.session.get(self._url("/webhooks/" + webhook_id.rsplit("/", 1)[-1]),
+                                headers={"Accept": WEBHOOKS_ACCEPT}, timeout=self.timeout)
         return self._check(resp)
