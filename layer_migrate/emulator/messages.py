@@ -91,7 +91,8 @@ def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> 
     return {"user_id": uid}
 
 
-def _schedule(value: Any) -> float | None:
+def _schedule(value: Any, *, in_batch: bool = False) -> float | None:
+    """``schedule`` of §5.5; inside a 3.0 batch delays are relative and may be 0 (§5.6)."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -99,8 +100,9 @@ def _schedule(value: Any) -> float | None:
     delay = value.get("delay_in_seconds")
     if delay is None:
         raise missing_property("delay_in_seconds", "schedule")
-    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 1.0 <= delay <= 300.0:
-        raise invalid_property("schedule", "schedule.delay_in_seconds must be a number from 1.0 to 300.0")
+    low = 0.0 if in_batch else 1.0
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not low <= delay <= 300.0:
+        raise invalid_property("schedule", f"schedule.delay_in_seconds must be a number from {low} to 300.0")
     typing = value.get("typing_indicator_in_seconds")
     if typing is not None and (isinstance(typing, bool) or not isinstance(typing, (int, float))
                                or not 1.0 <= typing <= min(300.0, delay)):
@@ -110,7 +112,7 @@ def _schedule(value: Any) -> float | None:
     return float(delay)
 
 
-def _draft(ctx: Ctx, conv: dict[str, Any], body: Any, offset: float) -> tuple[dict[str, Any], float | None]:
+def _draft(ctx: Ctx, conv: dict[str, Any], body: Any, in_batch: bool) -> tuple[dict[str, Any], float | None]:
     if not isinstance(body, dict):
         raise invalid_request("A message must be a JSON object.")
     allowed = V1_KEYS if ctx.v1 else V2_KEYS
@@ -124,7 +126,7 @@ def _draft(ctx: Ctx, conv: dict[str, Any], body: Any, offset: float) -> tuple[di
     neutral_parts = parts(body.get("parts"), ctx.version, allow_ids=ctx.version == "3.0",
                           content_exists=lambda c: ctx.store.content(c) is not None)
     note = notification(body.get("notification"), ctx.version, lenient=ctx.lenient)
-    delay = _schedule(body.get("schedule"))
+    delay = _schedule(body.get("schedule"), in_batch=in_batch)
     return {"sender": sender, "parts": neutral_parts, "notification": note}, delay
 
 
@@ -160,7 +162,7 @@ def send(ctx: Ctx) -> Reply:
             raise invalid_request("A batch of messages must not be empty.")
     elif not isinstance(body, dict):
         raise invalid_request("Request body must be a JSON object.")
-    drafts = [_draft(ctx, conv, b, 0) for b in (body if batch else [body])]
+    drafts = [_draft(ctx, conv, b, batch) for b in (body if batch else [body])]
     start = datetime.now(timezone.utc)
     offset = 0.0
     created = []

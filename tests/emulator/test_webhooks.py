@@ -284,3 +284,22 @@ def test_pending_deliveries_resume_after_restart(tmp_path):
         again.close()
     finally:
         receiver.close()
+
+
+def test_v2_delivery_payloads(emulator, http, receiver, v2):
+    register(emulator, http, "2.0", receiver.url, ["Message.created", "Identity.created", "Receipt.created"])
+    v2.post("/users/alice/identity", {"display_name": "Alice", "type": "User"})
+    conv = v2.conversation(["alice", "bob"])
+    msg = v2.post(f"/conversations/{cid(conv)}/messages", {"sender_id": "layer:///identities/alice", "parts": text()}).json()
+    v2.post(f"/users/bob/messages/{mid(msg)}/receipts", {"type": "read"})
+    emulator.wait_for(lambda: len(receiver.posts()) >= 3)
+    h = receiver.posts("Message.created")[0]["headers"]
+    assert h["content-type"] == "application/vnd.layer.webhooks+json; version=2.0" and h["user-agent"] == "layer-webhooks/2.0"
+    created = verify_signature(receiver.posts("Message.created")[0])
+    assert created["actor"]["user_id"] == "alice" and "actor" not in created["event"]
+    assert created["message"]["parts"][0]["id"] == f"layer:///messages/{mid(msg)}/parts/0"
+    assert "position" not in created["message"]
+    ident = verify_signature(receiver.posts("Identity.created")[0])
+    assert ident["identity"]["id"] == "layer:///identities/alice" and ident["identity"]["identity_type"] == "user"
+    receipt = verify_signature(receiver.posts("Receipt.created")[0])
+    assert receipt["receipt"] == {"type": "read"} and receipt["actor"]["id"] == "layer:///identities/bob"
