@@ -32,6 +32,8 @@ class CallSite:
     match: routes.Match
     body: cst.BaseExpression | None
     scope: int  # id of the enclosing function node (0 = module)
+    #: when the URL argument is a name assigned once in scope: the assigned expression
+    url_source: cst.BaseExpression | None = None
 
 
 @dataclass
@@ -142,7 +144,8 @@ class Collector(cst.CSTVisitor):
                 break
         if body is None and body_pos is not None and len(args) > body_pos:
             body = _unwrap_dumps(args[body_pos].value)
-        return CallSite(node, kind, method, url, m, body, scope)
+        source = names.get(url.value) if isinstance(url, cst.Name) else None
+        return CallSite(node, kind, method, url, m, body, scope, source)
 
     def _body_dicts(self, body: cst.BaseExpression, scope: int, depth: int = 0) -> list[cst.BaseExpression]:
         if depth > 4:

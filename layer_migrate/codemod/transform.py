@@ -121,6 +121,14 @@ class Rewriter(cst.CSTTransformer):
         self._stmt_markers: list[list[str]] = []
         self._list_children: set[int] = set()
         self._sender_names: set[str] = set()
+        self._status_names: set[str] = set()
+        #: URL assignments to strip for a block route: id(assigned value) → (call id, fact)
+        self._url_plans: dict[int, tuple[int, RouteFact]] = {}
+        for site in collected.sites:
+            fact = index.routes.get(site.match.name)
+            if fact is not None and site.url_source is not None:
+                self._url_plans[id(site.url_source)] = (id(site.call), fact)
+        self._stripped: dict[int, cst.BaseExpression | None] = {}
         self._routed: list[RouteFact] = []  # block routes rewritten in the current function
         self._media = self._media_patterns()
 
@@ -417,14 +425,25 @@ class Rewriter(cst.CSTTransformer):
 
     def leave_Assign(self, original_node: cst.Assign, updated_node: cst.Assign) -> cst.BaseSmallStatement:
         """``notification["recipients"] = <v1 overrides>`` (R26) in Layer files."""
+        plan = self._url_plans.get(id(original_node.value))
+        if plan is not None:  # `url = ".../blocks/" + u` later used by a block call (R38/R39)
+            stripped = _strip_blocks(updated_node.value, plan[1].body_op == "remove")
+            if stripped is not None:
+                self._stripped[plan[0]] = stripped[1]
+                return updated_node.with_changes(value=stripped[0])
         if not self.ctx.layer_file or self.ctx.webhook_file or len(updated_node.targets) != 1:
             return updated_node
         target = updated_node.targets[0].target
-        if isinstance(target, cst.Name):  # remember `sender = msg["sender"]` for R24 markers
-            if _is_key_read(updated_node.value, "sender"):
-                self._sender_names.add(target.value)
-            else:
-                self._sender_names.discard(target.value)
+        if isinstance(target, cst.Name):
+            # remember `sender = msg["sender"]` (R24 markers), `status = msg["recipient_status"]` (R25)
+            for names, key in ((self._sender_names, "sender"), (self._status_names, "recipient_status")):
+                if _is_key_read(updated_node.value, key):
+                    names.add(target.value)
+                else:
+                    names.discard(target.value)
+            if self._participants_read(updated_node.value):  # `users = conv["participants"]` (R15)
+                self._done(R_PARTICIPANTS_READ)
+                return updated_node.with_changes(value=_user_ids_of(updated_node.value))
         if isinstance(target, cst.Subscript) and _literal_key(target) == "recipients" \
                 and self._looks_like_overrides(updated_node.value):
             fact = self._overrides_fact()
@@ -552,7 +571,11 @@ class Rewriter(cst.CSTTransformer):
         if url_i is None:
             self._mark(fact.rule, "cannot locate the URL argument: rewrite to PATCH manually")
             return call
-        stripped = _strip_blocks(args[url_i].value, fact.body_op == "remove")
+        if isinstance(args[url_i].value, cst.Name) and id(site.call) in self._stripped:
+            stripped: tuple[cst.BaseExpression, cst.BaseExpression | None] | None = (
+                args[url_i].value, self._stripped[id(site.call)])
+        else:
+            stripped = _strip_blocks(args[url_i].value, fact.body_op == "remove")
         if stripped is None:
             self._mark(fact.rule, f"{site.method} {site.match.endpoint.template} is gone in 2.0: call "
                                   f"{fact.to_method} /apps/:app/users/:owner with "
@@ -643,13 +666,14 @@ class Rewriter(cst.CSTTransformer):
         func = call.func
         if isinstance(func, cst.Attribute):
             attr = func.attr.value
-            if attr == "get" and _is_key_read(func.value, "recipient_status") and call.args \
+            if attr == "get" and (_is_key_read(func.value, "recipient_status") or self._status_name(func.value)) \
+                    and call.args \
                     and self.index.enabled(R_STATUS_READ):
                 first = call.args[0]
                 if not already_identity(first.value) and first.keyword is None:
                     self._done(R_STATUS_READ)
                     return call.with_changes(args=[first.with_changes(value=self.ids.wrap(first.value)), *call.args[1:]])
-            if attr in ("items", "keys") and _is_key_read(func.value, "recipient_status") \
+            if attr in ("items", "keys") and (_is_key_read(func.value, "recipient_status") or self._status_name(func.value)) \
                     and self.index.enabled(R_STATUS_READ):
                 self._mark(R_STATUS_READ, "recipient_status keys are identity ids in 2.0: user id = "
                                           "unquote(key[len('layer:///identities/'):])")
@@ -675,7 +699,7 @@ class Rewriter(cst.CSTTransformer):
         if not self.ctx.layer_file or self.ctx.webhook_file:
             return updated_node
         inner = updated_node.value
-        if _is_key_read(inner, "recipient_status") and len(updated_node.slice) == 1 \
+        if (_is_key_read(inner, "recipient_status") or self._status_name(inner)) and len(updated_node.slice) == 1 \
                 and self.index.enabled(R_STATUS_READ):
             el = updated_node.slice[0]
             if isinstance(el.slice, cst.Index) and not already_identity(el.slice.value):
@@ -689,8 +713,12 @@ class Rewriter(cst.CSTTransformer):
                                       "sender['display_name']; users have display names too")
         return updated_node
 
+    def _status_name(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and node.value in self._status_names
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self._sender_names = set()
+        self._status_names = set()
         self._routed = []
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
