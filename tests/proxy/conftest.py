@@ -20,11 +20,13 @@ def canned():
         yield url, behaviour
 
 
-@pytest.fixture
-def proxy_for(tmp_path):
-    """proxy_for(upstream_url, **config) → a context manager yielding a RunningProxy."""
+@pytest.fixture(params=["fast", "aiohttp"])
+def proxy_for(tmp_path, request):
+    """proxy_for(upstream_url, **config) → a context manager yielding a RunningProxy; every test
+    using it runs once per hot-path upstream client."""
 
     def make(upstream: str, **kw):
+        kw.setdefault("upstream_client", request.param)
         kw.setdefault("access_log", str(tmp_path / "access.jsonl"))
         kw.setdefault("retry_backoff", 0.01)
         return running(ProxyConfig(upstream=upstream, port=0, **kw))

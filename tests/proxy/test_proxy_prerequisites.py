@@ -1,0 +1,51 @@
+"""Bot identities for v1 ``sender.name`` are provisioned once, cached, and safe with several
+workers (each worker is its own process with its own cache: 409 = already fulfilled)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from layer_migrate.emulator import Emulator
+from layer_migrate.proxy.config import ProxyConfig
+from layer_migrate.proxy.serving import running
+
+V1 = "application/vnd.layer+json; version=1.1"
+
+
+async def send_many(url: str, app: str, cid: str, n: int, name: str) -> list[int]:
+    h = {"accept": V1, "authorization": "Bearer emulator-token"}
+    async with aiohttp.ClientSession() as s:
+        async def one(i: int) -> int:
+            body = {"sender": {"name": name}, "parts": [{"body": f"{name}-{i}", "mime_type": "text/plain"}]}
+            async with s.post(f"{url}/apps/{app}/conversations/{cid}/messages", json=body, headers=h) as r:
+                await r.read()
+                return r.status
+
+        return list(await asyncio.gather(*(one(i) for i in range(n))))
+
+
+def test_single_flight_and_second_worker(tmp_path):
+    bots = tmp_path / "bots.json"
+    bots.write_text('{"Night Watch": "bot-night"}')
+    with Emulator().running() as emu:
+        h = emu.headers("3.0")
+        import httpx
+
+        httpx.post(emu.url + emu.path("/users/alice/identity"), headers=h, json={"display_name": "a"})
+        cid = httpx.post(emu.url + emu.path("/conversations"), headers=h, json={
+            "participants": ["layer:///identities/alice"]}).json()["id"].rsplit("/", 1)[-1]
+        cfg = ProxyConfig(upstream=emu.url, port=0, access_log=None, bot_map=str(bots))
+        with running(cfg) as first:
+            statuses = asyncio.run(send_many(first.url, emu.app_id, cid, 40, "Night Watch"))
+            assert statuses == [201] * 40
+            # 40 concurrent sends, one identity creation
+            assert (first.app.migrator.prereqs.created, first.app.migrator.prereqs.existing) == (1, 0)
+        with running(cfg) as second:  # another worker: empty cache, the identity exists upstream
+            assert asyncio.run(send_many(second.url, emu.app_id, cid, 5, "Night Watch")) == [201] * 5
+            assert (second.app.migrator.prereqs.created, second.app.migrator.prereqs.existing) == (0, 1)
+        ident = httpx.get(emu.url + emu.path("/users/bot-night/identity"), headers=h).json()
+        assert ident["display_name"] == "Night Watch" and ident["identity_type"] == "bot"
+        senders = {m["parts"][0]["body"].split("-")[0] for m in emu.store.messages(cid)}
+        assert senders == {"Night Watch"}
