@@ -88,7 +88,7 @@ def create(ctx: Ctx) -> Reply:
         conv["significance"] = significance
     ctx.store.put_conversation(conv)
     ctx.emit("conversation.created", conversation=conv["uuid"])
-    return Reply(201, render(ctx, conv), resource=("conversation", conv["uuid"]))
+    return Reply(201, render(ctx, conv))
 
 
 def get(ctx: Ctx) -> Reply:

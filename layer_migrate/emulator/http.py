@@ -17,6 +17,8 @@ from ..versions import is_v1
 
 if TYPE_CHECKING:
     from .app import EmulatorApp
+    from .render import Renderer
+    from .store import Store
 
 #: Default and maximum ``page_size`` (§1.7); Following/identities lists use 500.
 DEFAULT_PAGE = 100
@@ -28,8 +30,6 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
-    #: The created resource (kind, uuid), for If-None-Match replays.
-    resource: tuple[str, str] | None = None
 
 
 @dataclass
@@ -58,11 +58,11 @@ class Ctx:
         return self.app.lenient
 
     @property
-    def store(self):  # noqa: ANN201 - Store, avoided import cycle for speed of reading
+    def store(self) -> Store:
         return self.app.store
 
     @property
-    def render(self):  # noqa: ANN201
+    def render(self) -> Renderer:
         return self.app.renderer
 
     def json(self, *, required: bool = True) -> Any:

@@ -173,8 +173,8 @@ def send(ctx: Ctx) -> Reply:
     if batch:
         return Reply(202, rendered)
     if drafts[0][1] is not None:
-        return Reply(202, rendered[0], resource=("message", created[0]["uuid"]))
-    return Reply(201, rendered[0], resource=("message", created[0]["uuid"]))
+        return Reply(202, rendered[0])
+    return Reply(201, rendered[0])
 
 
 def _page(ctx: Ctx, conv: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, str]]:

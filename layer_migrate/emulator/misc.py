@@ -67,7 +67,7 @@ def announcement(ctx: Ctx) -> Reply:
                                     "created_at": stamp, "recipients": recips, "notification": note["root"],
                                     "overrides": note["overrides"], "version": ctx.version})
     users = users_map(ctx, [sender.get("user_id")])
-    return Reply(202, ctx.render.announcement(ctx.version, ann, users), resource=("announcement", ann["uuid"]))
+    return Reply(202, ctx.render.announcement(ctx.version, ann, users))
 
 
 def notify(ctx: Ctx) -> Reply:

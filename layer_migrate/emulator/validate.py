@@ -12,7 +12,7 @@ import base64
 import binascii
 from typing import Any
 
-from ..errors import LayerError, invalid_property, missing_property
+from ..errors import invalid_property, missing_property
 from ..versions import is_v1
 from .ids import IDENTITY_PREFIX, is_uuid, new_uuid, user_of_identity_uri
 
@@ -262,7 +262,3 @@ def boolean(body: dict[str, Any], key: str, default: bool) -> bool:
     if not isinstance(v, bool):
         raise invalid_property(key, f"Property '{key}' must be a boolean")
     return v
-
-
-def reject(msg: str, prop: str) -> LayerError:
-    return invalid_property(prop, msg)

@@ -41,7 +41,6 @@ import orjson
 
 from ..errors import LayerError, invalid_property, not_found
 from ..versions import WEBHOOKS_MEDIA_TYPE
-from .common import users_map
 from .http import Ctx, Reply
 from .ids import new_uuid, now, uuid_from
 
@@ -394,8 +393,4 @@ class Dispatcher:
             await asyncio.sleep(min(self.retry_cap, self.retry_base * (2 ** attempt)))
 
 
-def event_names(version: str) -> tuple[str, ...]:
-    return EVENTS[version]
-
-
-__all__ = ["Dispatcher", "EVENTS", "payloads", "sign", "users_map"]
+__all__ = ["Dispatcher", "EVENTS", "payloads", "sign"]
