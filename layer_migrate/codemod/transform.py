@@ -82,11 +82,22 @@ def _is_key_read(node: cst.BaseExpression, key: str) -> bool:
     return False
 
 
+def _iter(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``expr`` safe as a comprehension's ``in`` clause (``x if c else y`` needs parentheses)."""
+    if isinstance(expr, (cst.IfExp, cst.Lambda, cst.NamedExpr, cst.Yield)) and not expr.lpar:
+        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return expr
+
+
+def _comp_for(target: str, iterable: cst.BaseExpression) -> cst.CompFor:
+    return cst.CompFor(target=cst.Name(target), iter=_iter(iterable))
+
+
 def _user_ids_of(iterable: cst.BaseExpression) -> cst.ListComp:
     """``[p["user_id"] for p in <iterable>]`` — v1's list of user ids from BasicIdentity objects."""
     return cst.ListComp(
         elt=cst.Subscript(value=cst.Name("p"), slice=[cst.SubscriptElement(cst.Index(make_str("user_id")))]),
-        for_in=cst.CompFor(target=cst.Name("p"), iter=iterable),
+        for_in=_comp_for("p", iterable),
     )
 
 
@@ -329,10 +340,15 @@ class Rewriter(cst.CSTTransformer):
                 return value
             self._done(rule)
             return value.with_changes(elt=new)
+        if isinstance(value, cst.IfExp):  # map each branch: `[...] if c else [...]`
+            body, orelse = self._map_ids(value.body, rule), self._map_ids(value.orelse, rule)
+            if body is value.body and orelse is value.orelse:
+                return value
+            return value.with_changes(body=body, orelse=orelse)
         if str_value(value) is not None:  # a single string where a list is expected: leave it
             return value
         self._done(rule)
-        return cst.ListComp(elt=self.ids.wrap(cst.Name("u")), for_in=cst.CompFor(target=cst.Name("u"), iter=value))
+        return cst.ListComp(elt=self.ids.wrap(cst.Name("u")), for_in=_comp_for("u", value))
 
     def _bot_sender(self, node: cst.BaseExpression, index: int, name_node: cst.BaseExpression,
                     fact: FieldFact) -> cst.BaseExpression:
@@ -522,7 +538,7 @@ class Rewriter(cst.CSTTransformer):
                     elements.append(cst.Element(self._add_op(prop, self.ids.wrap(x.value), el.value), comma=sep))
             else:
                 comp = cst.ListComp(elt=self._add_op(prop, self.ids.wrap(cst.Name("u")), el.value),
-                                    for_in=cst.CompFor(target=cst.Name("u"), iter=v))
+                                    for_in=_comp_for("u", v))
                 elements.append(cst.StarredElement(comp, comma=sep))
             last = elements[-1]
             elements[-1] = last.with_changes(comma=el.comma)
@@ -687,6 +703,8 @@ class Rewriter(cst.CSTTransformer):
                 and len(call.args) == 1 and self._participants_read(call.args[0].value):
             arg = call.args[0]
             self._done(R_PARTICIPANTS_READ)
+            if func.value == "list":  # list(conv["participants"]) → the comprehension itself
+                return _user_ids_of(arg.value).with_changes(lpar=call.lpar, rpar=call.rpar)
             return call.with_changes(args=[arg.with_changes(value=_user_ids_of(arg.value))])
         return call
 
