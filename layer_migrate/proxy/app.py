@@ -13,6 +13,7 @@ length and no hop-by-hop headers, count and log.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -33,6 +34,7 @@ from .upstream import Upstream
 from .webhooks import WebhookRelay
 
 Scope = dict[str, Any]
+log = logging.getLogger("layer_migrate.proxy")
 
 
 class _TooLarge(Exception):
@@ -158,7 +160,16 @@ class ProxyApp:
         started = time.perf_counter()
         self.metrics.inflight += 1
         try:
-            outcome = await self._exchange(scope, receive, headers)
+            try:
+                outcome = await self._exchange(scope, receive, headers)
+            except (_ClientGone, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - a rule or proxy bug: a Layer error, one log line
+                log.error("internal error on %s %s: %s: %s", scope["method"], scope["path"],
+                          type(exc).__name__, exc)
+                outcome = Outcome(error_response(LayerError(
+                    "internal_server_error", "The migration proxy could not process this request.",
+                    status=500)), None, error=f"internal: {type(exc).__name__}")
             await self._respond(send, outcome.response)
         except _ClientGone:
             return
