@@ -11,7 +11,6 @@ the cut-over. ``layer-migrate proxy report LOG`` summarises such a log.
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 from collections import Counter, defaultdict
@@ -22,30 +21,50 @@ import orjson
 
 
 class JsonLines:
-    """A buffered JSON-lines sink: ``"-"`` = stderr, else a file opened for appending."""
+    """A buffered JSON-lines sink: ``"-"`` = stderr, else a file opened for appending.
+
+    Records are kept in memory and written with one ``write(2)`` of whole lines per flush on an
+    ``O_APPEND`` descriptor, so several ``--workers`` processes can share one log file without
+    interleaving partial lines.
+    """
+
+    FLUSH_AT = 1 << 16
 
     def __init__(self, target: str) -> None:
         self.target = target
         if target == "-":
-            self._fh: Any = io.BufferedWriter(io.FileIO(os.dup(sys.stderr.fileno()), "w"), 1 << 16)
+            self._fd = os.dup(sys.stderr.fileno())
         else:
             Path(target).parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(target, "ab", buffering=1 << 16)  # noqa: SIM115 - long-lived sink
+            self._fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        self._buf: list[bytes] = []
+        self._size = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        self._fh.write(orjson.dumps(record) + b"\n")
+        line = orjson.dumps(record) + b"\n"
+        self._buf.append(line)
+        self._size += len(line)
+        if self._size >= self.FLUSH_AT:
+            self.flush()
 
     def flush(self) -> None:
+        if not self._buf:
+            return
+        data = memoryview(b"".join(self._buf))
+        self._buf.clear()
+        self._size = 0
         try:
-            self._fh.flush()
-        except (OSError, ValueError):
-            pass
+            while data:
+                n = os.write(self._fd, data)
+                data = data[n:]
+        except OSError:
+            pass  # a full disk must not take the proxy down; the records are lost, not the requests
 
     def close(self) -> None:
         self.flush()
         try:
-            self._fh.close()
-        except (OSError, ValueError):
+            os.close(self._fd)
+        except OSError:
             pass
 
 

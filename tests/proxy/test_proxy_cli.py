@@ -71,7 +71,7 @@ def test_workers_and_sigterm(tmp_path):
     with canned_running() as (url, behaviour):
         port = free_port()
         p = subprocess.Popen([sys.executable, "-m", "layer_migrate.cli", "proxy", "--upstream", url,
-                              "--port", str(port), "--workers", "2", "--access-log", "off"],
+                              "--port", str(port), "--workers", "2", "--access-log", str(tmp_path / "access.jsonl")],
                              stderr=subprocess.PIPE, env={**os.environ})
         try:
             _wait(port)
@@ -91,6 +91,9 @@ def test_workers_and_sigterm(tmp_path):
             p.send_signal(signal.SIGTERM)
             rc = p.wait(20)
         assert rc == 0, p.stderr.read().decode() if p.stderr else ""
+    # both workers appended to one log without tearing lines; everything was flushed on exit
+    lines = (tmp_path / "access.jsonl").read_bytes().splitlines()
+    assert len(lines) == 40 and all(orjson.loads(line)["status"] == 200 for line in lines)
 
 
 def test_report_only_forwards_unchanged_and_reports(tmp_path):
