@@ -17,6 +17,7 @@ APP = "00000000-0000-4000-8000-00000000a991"
 V10 = "application/vnd.layer+json; version=1.0"
 V11 = "application/vnd.layer+json; version=1.1"
 PATCH_CT = "application/vnd.layer-patch+json"
+WH1 = "application/vnd.layer.webhooks+json; version=1.0"
 
 Step = tuple[str, str, str, Any, dict[str, str]]
 
@@ -71,6 +72,12 @@ STEPS: list[Step] = [
     ("blocks.patch", "PATCH", "/users/alice",
      [{"operation": "add", "property": "blocks", "value": "carol"}], {"content-type": PATCH_CT}),
     ("blocks.get.patched", "GET", "/users/alice/blocks", None, {}),
+    # webhooks REST (R53): a v1 client registers a 1.0 webhook
+    ("webhooks.create", "POST", "/webhooks",
+     {"version": "1.0", "target_url": "http://127.0.0.1:9/hook", "events": ["message.sent", "conversation.updated.metadata"],
+      "secret": "s3cret", "config": {"team": "legacy"}}, {"accept": WH1}),
+    ("webhooks.create.no_version", "POST", "/webhooks",
+     {"target_url": "http://127.0.0.1:9/hook", "events": ["message.sent"], "secret": "s"}, {"accept": WH1}),
     # errors
     ("err.conv.no_participants", "POST", "/conversations", {"distinct": False}, {}),
     ("err.msg.both_senders", "POST", "/conversations/{cid}/messages",

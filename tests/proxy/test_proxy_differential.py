@@ -1,5 +1,6 @@
 """Differential end-to-end test (issue 4 "done when"): the scripted v1 session run directly
-against the emulator at 1.0 and at 1.1, and through the proxy against the emulator at 3.0, must give the
+against the emulator at 1.0 and at 1.1, and through the proxy against the emulator at 3.0
+(and 2.0), must give the
 same answers modulo generated ids and timestamps. Real sockets on 127.0.0.1 throughout."""
 
 from __future__ import annotations
@@ -28,17 +29,20 @@ def _sender(base: str):
     return send
 
 
-@pytest.fixture(scope="module", params=["1.0", "1.1"])
+@pytest.fixture(scope="module", params=[("1.0", "3.0"), ("1.1", "3.0"), ("1.1", "2.0")],
+                ids=["1.0-to-3.0", "1.1-to-3.0", "1.1-to-2.0"])
 def runs(tmp_path_factory, request):
-    accept = f"application/vnd.layer+json; version={request.param}"
+    client_version, upstream_version = request.param
+    accept = f"application/vnd.layer+json; version={client_version}"
     with Emulator().running() as direct_emu:
         direct = run(_sender(direct_emu.url), accept)
     log = tmp_path_factory.mktemp("proxy") / "access.jsonl"
     with Emulator().running() as up, \
-            running(ProxyConfig(upstream=up.url, port=0, access_log=str(log))) as proxy:
+            running(ProxyConfig(upstream=up.url, upstream_version=upstream_version, port=0,
+                                access_log=str(log))) as proxy:
         proxied = run(_sender(proxy.url), accept)
         identities = {i.get("user_id") for i in up.store.identities()} if hasattr(up.store, "identities") else set()
-    return direct, proxied, log, identities, request.param
+    return direct, proxied, log, identities, client_version
 
 
 @pytest.mark.parametrize("step", [s[0] for s in STEPS])
