@@ -139,9 +139,12 @@ def process_file(path: str, settings: Settings, mode: str) -> FileResult:
         res.skipped = "too deeply nested for the parser"
         return res
     except Exception as exc:  # a bug of ours must not stop a 10,000-file run
-        res.skipped = f"internal error ({type(exc).__name__}: {exc}); file left unchanged — please report"
+        res.error = f"{path}:1: internal error ({type(exc).__name__}: {exc}); file left unchanged — please report"
         return res
     res.filtered = out.filtered
+    if out.skipped and out.skipped.startswith("internal error"):
+        res.error = f"{path}:1: {out.skipped}"  # our bug: fail the run (exit 2), keep the file
+        return res
     res.skipped = out.skipped
     res.events = [(e.rule, e.kind) for e in out.events]
     res.markers = out.markers
