@@ -994,7 +994,10 @@ class Engine:
             return Translation(request, [], [], [], src, target, endpoint)
         ctx = Context(src, target, options, endpoint, params)
         ctx.engine = self
-        ctx.method, ctx.path, ctx.headers, ctx.body = request.method, request.path, dict(headers), request.body
+        body = request.body
+        if body is None and request.raw and endpoint is not None:
+            body = _parse_raw(request.raw, headers.get("content-type"))
+        ctx.method, ctx.path, ctx.headers, ctx.body = request.method, request.path, dict(headers), body
         ctx.request = request
         applied = ctx.applied
         for rid, fn in self.request_pipeline(endpoint, src, target):
@@ -1056,6 +1059,19 @@ class Engine:
         else:
             raise invalid_request(f"A {kind} payload must be a JSON object", data={"property": kind})
         return PayloadTranslation(out, ctx.applied, ctx.lossy, ctx.prerequisites)
+
+
+def _parse_raw(raw: bytes, content_type: str | None) -> Any:
+    """A JSON body that arrived unparsed; malformed JSON is a v1-style ``400 invalid_request``."""
+    ct = (content_type or "").split(";", 1)[0].strip().lower()
+    if ct and not ct.endswith("json"):
+        return None
+    import json
+
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid_request(f"Malformed JSON body: {exc}", data={"property": "body"}) from None
 
 
 def _fold_accept(hooks: list[tuple[str, ReqFn, Step]]) -> Callable[[Context], tuple[str, ...]]:

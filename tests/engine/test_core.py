@@ -118,3 +118,17 @@ def test_bad_input_is_a_layer_error():
     assert exc.value.data == {"property": "recipients"}
     with pytest.raises(LayerError):
         translate_request(Request("GET", "/apps/A/conversations/C", V11), to="9.9")
+
+
+def test_malformed_raw_json_and_invalid_base64():
+    req = Request("POST", "/apps/A/conversations", V11, None, b'{"participants": [')
+    with pytest.raises(LayerError) as exc:
+        translate_request(req, to="3.0")
+    assert exc.value.id == "invalid_request" and exc.value.data == {"property": "body"} and exc.value.status == 400
+    ok = Request("POST", "/apps/A/conversations", V11, None, b'{"participants": ["a"]}')
+    assert translate_request(ok, to="3.0").request.body == {"participants": ["layer:///identities/a"]}
+    bad = Request("POST", "/apps/A/conversations/C/messages", V11,
+                  {"sender": {"user_id": "u"}, "parts": [{"mime_type": "x", "body": "%%%", "encoding": "base64"}]})
+    with pytest.raises(LayerError) as exc:
+        translate_request(bad, to="2.0")
+    assert exc.value.data == {"property": "parts[0].body"}
