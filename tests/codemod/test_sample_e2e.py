@@ -1,5 +1,6 @@
 """End to end: the sample legacy app's own tests pass at 1.1, then — after ``layer-migrate codemod
---target 3.0`` on a temporary copy — at 3.0, against the emulator (issue 5, "Done when")."""
+--target 3.0`` on a temporary copy — at 3.0, against the emulator (issue 5, "Done when").
+Also with ``--identity-helper import`` and with ``--target 2.0``."""
 
 import json
 import shutil
@@ -19,14 +20,17 @@ def run_sample_tests(root: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_sample_app_migrates_to_3_0_and_its_tests_pass(tmp_path):
+@pytest.mark.parametrize("target, helper", [("3.0", "inline"), ("3.0", "import"), ("2.0", "inline")])
+def test_sample_app_migrates_and_its_tests_pass(tmp_path, target, helper):
     app = tmp_path / "legacy_app"
     shutil.copytree(SAMPLE, app, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
 
-    before = run_sample_tests(app)
-    assert before.returncode == 0, before.stdout + before.stderr
+    if (target, helper) == ("3.0", "inline"):  # the untouched v1 app passes first (once is enough)
+        before = run_sample_tests(app)
+        assert before.returncode == 0, before.stdout + before.stderr
 
-    proc = subprocess.run([str(EXE), "codemod", "--target", "3.0", "--bot-map", str(app / "bot-map.json"),
+    proc = subprocess.run([str(EXE), "codemod", "--target", target, "--identity-helper", helper,
+                           "--bot-map", str(app / "bot-map.json"),
                            "--report", str(tmp_path / "report.json"), "-q", str(app)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -34,7 +38,9 @@ def test_sample_app_migrates_to_3_0_and_its_tests_pass(tmp_path):
     assert report["files"]["changed"] >= 3
     assert report["bots"] == {"Support": "support-bot"}
     client = (app / "legacy_app" / "layer_client.py").read_text()
-    assert "version=3.0" in client and "version=1.1" not in client
+    assert f"version={target}" in client and "version=1.1" not in client
+    if helper == "import":
+        assert "from layer_migrate.identity import identity_id" in client
     assert '"sender_id": "layer:///identities/support-bot"' in client
     assert "/blocks" in client  # the GET list stays; POST/DELETE became the PATCH
     assert "self.session.post(self._url(\"/users/\"" not in client
@@ -42,6 +48,7 @@ def test_sample_app_migrates_to_3_0_and_its_tests_pass(tmp_path):
     after = run_sample_tests(app)
     assert after.returncode == 0, after.stdout + after.stderr
 
-    again = subprocess.run([str(EXE), "codemod", "--check", "--target", "3.0", "--bot-map",
+    again = subprocess.run([str(EXE), "codemod", "--check", "--target", target, "--identity-helper", helper,
+                            "--bot-map",
                             str(app / "bot-map.json"), "-q", str(app)], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr  # a second run changes nothing
