@@ -123,12 +123,15 @@ class EmulatorApp:
                  base_url: str = "https://api.layer.com", max_body: int = 1024 * 1024,
                  distinct_default: bool = True, max_participants: int = 25,
                  retry_base: float = 1.0, retry_cap: float = 300.0, max_attempts: int = 12,
-                 webhook_timeout: float = 5.0) -> None:
+                 webhook_timeout: float = 5.0, enforce_blocks: bool = True,
+                 distinct_location: bool = False, system_unread_fields: str = "null") -> None:
         self.store = store
         self.app_id = app_id
         self.token = token
         self.lenient = lenient
-        self.renderer = Renderer(base_url, app_id)
+        self.renderer = Renderer(base_url, app_id, system_unread_fields=system_unread_fields)
+        self.enforce_blocks = enforce_blocks
+        self.distinct_location = distinct_location
         self.max_body = max_body
         self.distinct_default = distinct_default
         self.max_participants = max_participants

@@ -5,10 +5,12 @@ INFERRED choices:
 
 * ``distinct`` defaults to ``true`` (Layer's documented default for created conversations);
   ``Emulator(distinct_default=False)`` flips it.
-* A distinct match answers ``200`` without a ``Location`` header (§4.2 leaves it open).
+* A distinct match answers ``200`` without a ``Location`` header (§4.2 leaves it open;
+  ``distinct_location=True`` adds it).
 * Unknown request properties are rejected (``422 invalid_property``) — strict by design.
 * At most ``max_participants`` (25, Client API docs) participants; a participant who blocked
-  another participant → ``422 participant_blocked`` (§9 terms).
+  another participant → ``422 participant_blocked`` (§9 terms; ``enforce_blocks=False`` skips
+  the check).
 * 2.0+ ``set`` on participants may only clear (``value: []``, §4.4); ``--lenient`` accepts a list.
 * Any participant change makes the conversation non-distinct (§4.2).
 """
@@ -36,6 +38,8 @@ CREATE_KEYS = {"participants", "distinct", "metadata", "significance"}
 
 
 def _check_blocks(ctx: Ctx, participants: list[str]) -> None:
+    if not ctx.app.enforce_blocks:
+        return
     pair = ctx.store.is_blocked_between(participants)
     if pair:
         raise LayerError("participant_blocked",
@@ -79,7 +83,9 @@ def create(ctx: Ctx) -> Reply:
         existing = ctx.store.find_distinct(key)
         if existing is not None:
             if meta is None or meta == existing.get("metadata"):
-                return Reply(200, render(ctx, existing))
+                headers = ({"location": f"/apps/{ctx.render.app_id}/conversations/{existing['uuid']}"}
+                           if ctx.app.distinct_location else {})
+                return Reply(200, render(ctx, existing), headers)
             raise LayerError("conflict", "The requested Distinct Conversation was found but had metadata "
                                          "that did not match your request.", data=render(ctx, existing))
     conv = {"uuid": new_uuid(), "created_at": now(), "participants": participants, "distinct": distinct,

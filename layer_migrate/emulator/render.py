@@ -16,7 +16,8 @@ Choices that the spec leaves open (INFERRED, documented once here):
   announcements included. ``encoding`` appears only when the part was sent with one; a base64
   part is echoed encoded (the documented form, R32).
 * ``received_at``/``is_unread`` are set in user-perspective reads and ``null`` in system reads
-  and send responses of every version ("as the 1.x system perspective did", R29); webhook
+  and send responses of every version ("as the 1.x system perspective did", R29;
+  ``system_unread_fields="strip"`` omits them there, like the engine's option); webhook
   payloads carry neither. ``position`` appears in 3.0 messages and in the user-perspective
   ``last_message`` of every version. ``updated_at`` (message and parts), part ``url``/
   ``message_url`` and ``receipts_url`` are 3.0 only (2.0's late message updating is not modelled).
@@ -40,7 +41,10 @@ PROFILE_FIELDS = ("display_name", "avatar_url", "first_name", "last_name", "phon
 class Renderer:
     """Renders neutral documents for one app at one public base URL."""
 
-    def __init__(self, base_url: str, app_id: str) -> None:
+    def __init__(self, base_url: str, app_id: str, *, system_unread_fields: str = "null") -> None:
+        if system_unread_fields not in ("null", "strip"):
+            raise ValueError("system_unread_fields must be 'null' or 'strip'")
+        self.system_unread_fields = system_unread_fields
         self.base = base_url.rstrip("/")
         self.app_id = app_id
         self.app_url = f"{self.base}/apps/{app_id}"
@@ -180,7 +184,7 @@ class Renderer:
             "sender": self.sender(version, msg["sender"], users, single_key=single_key_sender),
             "recipient_status": self.recipient_status(version, msg["recipient_status"]),
         }
-        if not webhook:
+        if not webhook and (user is not None or self.system_unread_fields == "null"):
             is_unread = received = None
             if user is not None:
                 is_unread = msg["recipient_status"].get(user) not in ("read",) and msg["sender"].get("user_id") != user

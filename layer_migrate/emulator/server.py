@@ -45,7 +45,10 @@ class Emulator:
     Options that the spec leaves open (all INFERRED, see module docstrings):
     ``lenient`` (accept the undocumented v1 shapes at 2.0+), ``distinct_default``,
     ``max_participants``, ``base_url`` (the host rendered into ``url`` fields),
-    ``retry_base``/``retry_cap``/``max_attempts``/``webhook_timeout`` (webhook delivery).
+    ``enforce_blocks`` (participant_blocked on create/add), ``distinct_location`` (``Location``
+    on a distinct 200), ``system_unread_fields`` (``"null"`` or ``"strip"`` the system-perspective
+    ``received_at``/``is_unread``), ``retry_base``/``retry_cap``/``max_attempts``/
+    ``webhook_timeout`` (webhook delivery).
     """
 
     def __init__(self, *, lenient: bool = False, token: str = DEFAULT_TOKEN, db: str | None = None,
@@ -53,7 +56,8 @@ class Emulator:
                  base_url: str = "https://api.layer.com", max_body: int = 1024 * 1024,
                  distinct_default: bool = True, max_participants: int = 25,
                  retry_base: float = 1.0, retry_cap: float = 300.0, max_attempts: int = 12,
-                 webhook_timeout: float = 5.0, log_level: str = "warning") -> None:
+                 webhook_timeout: float = 5.0, enforce_blocks: bool = True, distinct_location: bool = False,
+                 system_unread_fields: str = "null", log_level: str = "warning") -> None:
         self.app_id = app_id
         self.token = token
         self.lenient = lenient
@@ -65,7 +69,9 @@ class Emulator:
         self.app = EmulatorApp(self.store, app_id=app_id, token=token, lenient=lenient, base_url=base_url,
                                max_body=max_body, distinct_default=distinct_default,
                                max_participants=max_participants, retry_base=retry_base, retry_cap=retry_cap,
-                               max_attempts=max_attempts, webhook_timeout=webhook_timeout)
+                               max_attempts=max_attempts, webhook_timeout=webhook_timeout,
+                               enforce_blocks=enforce_blocks, distinct_location=distinct_location,
+                               system_unread_fields=system_unread_fields)
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None

@@ -92,3 +92,18 @@ def test_base_url_switch():
 def test_max_participants(v1):
     r = v1.post("/conversations", {"participants": [f"u{i}" for i in range(26)]})
     assert r.status_code == 422 and r.json()["data"]["property"] == "participants"
+
+
+def test_optional_switches():
+    emu = Emulator(enforce_blocks=False, distinct_location=True, system_unread_fields="strip")
+    with emu.running(), httpx.Client(base_url=emu.url) as c:
+        api = Api(emu, "1.0", c)
+        conv = api.conversation(["a", "b"])
+        again = api.post("/conversations", {"participants": ["a", "b"]})
+        assert again.status_code == 200 and again.headers["location"] == f"/apps/{emu.app_id}/conversations/{cid(conv)}"
+        api.post("/users/a/blocks", {"user_id": "c"})
+        assert api.post("/conversations", {"participants": ["a", "c"]}).status_code == 201
+        m = api.post(f"/conversations/{cid(conv)}/messages", {"sender": {"user_id": "a"}, "parts": text()}).json()
+        assert "is_unread" not in m and "received_at" not in m
+        assert api.get(f"/users/b/messages/{mid(m)}").json()["is_unread"] is True
+    emu.close()
