@@ -52,12 +52,14 @@ class ProxyApp:
         self.config = config
         self.metrics = Metrics()
         self.upstream = Upstream(config.upstream, connect_timeout=config.connect_timeout,
-                                 total_timeout=config.upstream_timeout, pool_size=config.pool_size)
+                                 total_timeout=config.upstream_timeout, pool_size=config.pool_size,
+                                 keepalive_expiry=config.upstream_keepalive)
         #: the hot-path client for plain-http upstreams (see fastclient.py for the measurement)
         self.fast: FastUpstream | None = None
         if config.upstream_client == "fast" and config.upstream.startswith("http://"):
             self.fast = FastUpstream(config.upstream, connect_timeout=config.connect_timeout,
-                                     total_timeout=config.upstream_timeout, pool_size=config.pool_size)
+                                     total_timeout=config.upstream_timeout, pool_size=config.pool_size,
+                                     keepalive_expiry=config.upstream_keepalive)
         bots = BotDirectory.load(config.bot_map) if config.bot_map else BotDirectory()
         self.migrator = Migrator(config.upstream_version, bots=bots, add_dedupe=config.add_dedupe,
                                  retries=config.retries, report_only=config.report_only,

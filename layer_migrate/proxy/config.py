@@ -56,6 +56,8 @@ class ProxyConfig:
     upstream_client: str = "fast"
     #: Upstream connection pool size (per worker).
     pool_size: int = 256
+    #: Idle upstream connections older than this are not reused (below uvicorn's 5 s default).
+    upstream_keepalive: float = 4.0
     #: Paths the proxy answers itself (never forwarded).
     health_path: str = "/-/health"
     metrics_path: str = "/-/metrics"

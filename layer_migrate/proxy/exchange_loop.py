@@ -214,11 +214,11 @@ class Migrator:
                     plan.prerequisites = list(t.prerequisites)
                 except LayerError as exc:
                     plan.lossy = [f"refused: {exc.id}: {exc.message}"]
-            plan.retryable = req.method in IDEMPOTENT
+            plan.retryable = _repeatable_as_is(req)
             return plan
         if version == self.upstream_version:
             plan = Plan(req, version, req, passthrough=True)
-            plan.retryable = req.method in IDEMPOTENT
+            plan.retryable = _repeatable_as_is(req)
             return plan
         t = self.engine.translate_request(req, to=self.upstream_version, source=version,
                                           options=self.options)
@@ -286,6 +286,19 @@ class Migrator:
         return r.response
 
 
+def _repeatable_as_is(req: Request) -> bool:
+    """An untranslated request may be repeated: idempotent, or a create the client itself made
+    de-duplicable with ``If-None-Match`` (the proxy never adds one to pass-through traffic)."""
+    if req.method in IDEMPOTENT:
+        return True
+    if req.method == "POST" and "if-none-match" in req.headers:
+        from .. import routes
+
+        m = routes.match("POST", req.path)
+        return m is not None and m.name in DEDUPE_ENDPOINTS
+    return False
+
+
 # ---------------------------------------------------------------------------------------------
 # Drivers: the same loop, awaited or called.
 
@@ -313,6 +326,7 @@ async def _fulfil_async(m: Migrator, plan: Plan, send: AsyncSend) -> LayerError 
                         resp = await send(preq)
                     except UpstreamFailure as failure:  # identity create is idempotent (201/409)
                         if attempt <= m.retries:
+                            await asyncio.sleep(0.05 * attempt)
                             continue
                         return upstream_error(failure)
                     if resp.status in RETRY_STATUSES and attempt <= m.retries:
@@ -346,6 +360,7 @@ def _fulfil_sync(m: Migrator, plan: Plan, send: SyncSend) -> LayerError | None:
                     resp = send(preq)
                 except UpstreamFailure as failure:
                     if attempt <= m.retries:
+                        time.sleep(0.05 * attempt)
                         continue
                     return upstream_error(failure)
                 if resp.status in RETRY_STATUSES and attempt <= m.retries:

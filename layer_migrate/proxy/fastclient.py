@@ -51,6 +51,7 @@ class _Conn(asyncio.Protocol):
         self.stream: _Stream | None = None
         self.done = False
         self.keep_alive = False
+        self.idle_since = 0.0
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -200,8 +201,9 @@ class FastUpstream:
     """Pooled keep-alive connections to one ``http://host:port`` upstream."""
 
     def __init__(self, base: str, *, connect_timeout: float = 5.0, total_timeout: float = 30.0,
-                 pool_size: int = 256) -> None:
+                 pool_size: int = 256, keepalive_expiry: float = 4.0) -> None:
         url = URL(base)
+        self.keepalive_expiry = keepalive_expiry
         if url.scheme != "http" or not url.host:
             raise ValueError(f"the fast client speaks plain http only, not {base!r}")
         self.host = url.host
@@ -234,6 +236,7 @@ class FastUpstream:
         if conn.reusable():
             conn._reset_state()
             conn.waiter = None
+            conn.idle_since = asyncio.get_running_loop().time()
             self.idle.append(conn)
         else:
             conn.close()
@@ -242,8 +245,14 @@ class FastUpstream:
 
     async def _connect(self) -> _Conn:
         loop = asyncio.get_running_loop()
+        now = loop.time()
         while self.idle:
             conn = self.idle.pop()
+            if now - conn.idle_since > self.keepalive_expiry:
+                # Servers close idle connections (uvicorn after 5 s); writing into one that is
+                # closing turns a safe "connect" failure into an ambiguous "reset".
+                conn.close()
+                continue
             if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
                 return conn
         try:

@@ -28,7 +28,7 @@ class Upstream:
     """A pooled connection to the one configured upstream."""
 
     def __init__(self, base: str, *, connect_timeout: float = 5.0, total_timeout: float = 30.0,
-                 pool_size: int = 256) -> None:
+                 pool_size: int = 256, keepalive_expiry: float = 4.0) -> None:
         url = URL(base)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"upstream must be an http(s) URL, not {base!r}")
@@ -37,11 +37,13 @@ class Upstream:
         self.prefix = url.raw_path.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=total_timeout, sock_connect=connect_timeout)
         self.pool_size = pool_size
+        self.keepalive_expiry = keepalive_expiry
         self.session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         if self.session is None:
-            conn = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300)
+            conn = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300,
+                                        keepalive_timeout=self.keepalive_expiry)
             self.session = aiohttp.ClientSession(connector=conn, timeout=self.timeout,
                                                  auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar())
 
