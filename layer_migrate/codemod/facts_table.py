@@ -137,11 +137,17 @@ def build_index(target: str, disabled: Iterable[str] = (), enabled: Iterable[str
     for r in rules:
         meta[r.id] = RuleInfo(r.id, r.spec, tuple(r.step))
         declared[r.id] = list(r.facts)
+    covered = {(ep, f.path) for fs in declared.values() for f in fs
+               if isinstance(f, FieldFact) and f.direction == "request" for ep in f.endpoints}
     for rule_id, spec, step, fact in FALLBACK_FACTS:
         have = declared.get(rule_id, [])
-        if not any(type(f) is type(fact) for f in have) or (
-            isinstance(fact, MediaTypeFact) and not any(isinstance(f, MediaTypeFact) for f in have)
-        ):
+        if isinstance(fact, FieldFact):  # only endpoints no rule already states this field for
+            missing = frozenset(ep for ep in fact.endpoints if (ep, fact.path) not in covered)
+            if not missing:
+                meta.setdefault(rule_id, RuleInfo(rule_id, spec, step))
+                continue
+            fact = FieldFact(fact.rule, missing, fact.direction, fact.path, fact.action, fact.to)
+        if not any(type(f) is type(fact) for f in have):
             declared.setdefault(rule_id, []).append(fact)
             idx.fallback_used.append(f"{rule_id}:{type(fact).__name__}")
         meta.setdefault(rule_id, RuleInfo(rule_id, spec, step))

@@ -133,6 +133,7 @@ class Rewriter(cst.CSTTransformer):
         self._list_children: set[int] = set()
         self._sender_names: set[str] = set()
         self._status_names: set[str] = set()
+        self._marked_names: set[int] = set()
         #: URL assignments to strip for a block route: id(assigned value) → (call id, fact)
         self._url_plans: dict[int, tuple[int, RouteFact]] = {}
         for site in collected.sites:
@@ -352,13 +353,17 @@ class Rewriter(cst.CSTTransformer):
 
     def _bot_sender(self, node: cst.BaseExpression, index: int, name_node: cst.BaseExpression,
                     fact: FieldFact) -> cst.BaseExpression:
+        if id(name_node) in self._marked_names:  # another rule already marked this sender
+            return node
         name = str_value(name_node)
         if name is None:
+            self._marked_names.add(id(name_node))
             self._mark(fact.rule, "sender.name is computed: map the bot name to a bot user id and send "
                                   "sender_id = its identity id (the bot identity must exist)")
             return node
         uid = self.bots.mapping.get(name) if self.bots is not None else None
         if uid is None:
+            self._marked_names.add(id(name_node))
             self._mark(fact.rule, f"no bot mapping for sender.name {name!r}: pass --bot-map "
                                   f"(default bot user id would be {default_bot_user_id(name)!r}) and "
                                   f"create the bot identity")
