@@ -194,3 +194,23 @@ def test_upstream_connections_are_reused(canned, proxy_for):
                          headers={**H3, "accept": "application/vnd.layer+json; version=1.1"}).status_code == 200
     assert b.requests == 60
     assert b.connections <= 2
+
+
+def test_idle_connections_past_expiry_are_not_reused(canned, proxy_for):
+    url, b = canned
+    with proxy_for(url, upstream_keepalive=0.05) as p, httpx.Client() as c:
+        for _ in range(3):
+            assert c.get(f"{p.url}/apps/{APP}/conversations/c", headers=H3).status_code == 200
+            time.sleep(0.15)
+    assert b.connections == 3
+
+
+def test_passthrough_create_with_client_dedupe_is_retried(proxy_for):
+    with canned_running(CannedBehaviour(reset_every=2)) as (url, b), proxy_for(url, retries=2) as p:
+        b.requests = 1  # the next request is reset after it reached the upstream
+        r = httpx.post(f"{p.url}/apps/{APP}/conversations", json={"participants": []},
+                       headers={**H3, "if-none-match": "7a0a7f9c-0d63-4c4d-9a43-8c7a2e2f6c11"})
+        assert r.status_code == 200 and b.requests == 3
+        b.requests = 1  # without If-None-Match the same create is never repeated
+        r = httpx.post(f"{p.url}/apps/{APP}/conversations", json={"participants": []}, headers=H3)
+        assert r.status_code == 502 and b.requests == 2
