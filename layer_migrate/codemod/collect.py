@@ -43,6 +43,13 @@ class Collected:
     body_endpoints: dict[int, str] = field(default_factory=dict)
     #: id(call node) → site
     site_by_call: dict[int, CallSite] = field(default_factory=dict)
+    #: (id(function) or 0, name) → expressions assigned to it
+    assigns: dict[tuple[int, str], list[cst.BaseExpression]] = field(default_factory=dict)
+
+    def value_of(self, scope: int, name: str) -> cst.BaseExpression | None:
+        """The one expression ``name`` is assigned in ``scope`` (else at module level), or None."""
+        values = self.assigns.get((scope, name)) or self.assigns.get((0, name)) or []
+        return values[0] if len(values) == 1 else None
 
 
 def _unwrap_dumps(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -167,7 +174,7 @@ class Collector(cst.CSTVisitor):
         return []
 
     def result(self) -> Collected:
-        col = Collected()
+        col = Collected(assigns=self.assigns)
         for node, scope in self.raw_calls:
             site = self._site(node, scope)
             if site is None:

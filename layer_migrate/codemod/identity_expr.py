@@ -14,6 +14,7 @@ expression that already builds an identity id is never wrapped again (no double 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import libcst as cst
@@ -48,10 +49,33 @@ class IdentityBuilder:
         self.mode = mode
         self.quote_name = quote_name  # "quote" or "urllib.parse.quote" when the name is taken
         self.needs_import: set[tuple[str, str | None]] = set()
+        #: name → the expression it was assigned (set by the rewriter for the current scope)
+        self.resolve: Callable[[str], cst.BaseExpression | None] = lambda name: None
+
+    def known_identity(self, node: cst.BaseExpression) -> bool:
+        """``node`` builds an identity id, directly or through a name assigned one."""
+        if already_identity(node):
+            return True
+        if isinstance(node, cst.Name):
+            value = self.resolve(node.value)
+            return value is not None and already_identity(value)
+        return False
+
+    def known_identity_list(self, node: cst.BaseExpression) -> bool:
+        """``node`` is (a name for) a list whose every element is already an identity id."""
+        if isinstance(node, cst.Name):
+            value = self.resolve(node.value)
+            node = value if value is not None else node
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return bool(node.elements) and all(
+                not isinstance(e, cst.StarredElement) and already_identity(e.value) for e in node.elements)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp)):
+            return already_identity(node.elt)
+        return False
 
     def wrap(self, node: cst.BaseExpression) -> cst.BaseExpression:
         """``ID(node)``; the same node when it is already an identity id."""
-        if already_identity(node):
+        if self.known_identity(node):
             return node
         value = str_value(node)
         if value is not None:

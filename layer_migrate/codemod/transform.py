@@ -134,6 +134,8 @@ class Rewriter(cst.CSTTransformer):
         self._sender_names: set[str] = set()
         self._status_names: set[str] = set()
         self._marked_names: set[int] = set()
+        self._scopes: list[int] = [0]
+        builder.resolve = lambda name: collected.value_of(self._scopes[-1], name)
         #: URL assignments to strip for a block route: id(assigned value) → (call id, fact)
         self._url_plans: dict[int, tuple[int, RouteFact]] = {}
         for site in collected.sites:
@@ -346,8 +348,8 @@ class Rewriter(cst.CSTTransformer):
             if body is value.body and orelse is value.orelse:
                 return value
             return value.with_changes(body=body, orelse=orelse)
-        if str_value(value) is not None:  # a single string where a list is expected: leave it
-            return value
+        if str_value(value) is not None or self.ids.known_identity_list(value):
+            return value  # a single string where a list is expected, or ids already (half-migrated)
         self._done(rule)
         return cst.ListComp(elt=self.ids.wrap(cst.Name("u")), for_in=_comp_for("u", value))
 
@@ -743,6 +745,12 @@ class Rewriter(cst.CSTTransformer):
         self._sender_names = set()
         self._status_names = set()
         self._routed = []
+        self._scopes.append(id(node))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.BaseStatement:
+        if self._scopes and self._scopes[-1] == id(original_node):
+            self._scopes.pop()
+        return updated_node
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
         if self._participants_read(updated_node.iter):
