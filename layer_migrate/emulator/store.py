@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS members (user_id TEXT NOT NULL, conversation TEXT NOT
     PRIMARY KEY (user_id, conversation));
 CREATE TABLE IF NOT EXISTS messages (uuid TEXT PRIMARY KEY, seq INTEGER NOT NULL,
     conversation TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS messages_conv ON messages(conversation, seq);
+CREATE INDEX IF NOT EXISTS messages_live ON messages(conversation, deleted, seq);
 CREATE TABLE IF NOT EXISTS unread (user_id TEXT NOT NULL, conversation TEXT NOT NULL, message TEXT NOT NULL,
     PRIMARY KEY (message, user_id));
 CREATE INDEX IF NOT EXISTS unread_conv ON unread(user_id, conversation);
