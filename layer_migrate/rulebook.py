@@ -378,12 +378,14 @@ def _load_module(path: Path, name: str) -> Any:
     except Exception as exc:  # a user rule folder may hold anything: report it on one line
         sys.modules.pop(name, None)
         tb = exc.__traceback__
-        line = 1
+        line = getattr(exc, "lineno", None) if isinstance(exc, SyntaxError) else None
+        line = line or 1
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == str(path):
                 line = tb.tb_lineno
             tb = tb.tb_next
-        raise RulebookError(f"{path}:{line}: {type(exc).__name__}: {exc}") from None
+        msg = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        raise RulebookError(f"{path}:{line}: {type(exc).__name__}: {msg}") from None
     return module
 
 

@@ -104,3 +104,46 @@ def test_rules_listing_and_help_examples():
                 ["rules"]):
         h = run(cmd + ["--help"])
         assert h.returncode == 0 and "Example" in h.stdout
+
+
+USER_RULE = '''"""X01 — Example user rule: conversations get a default metadata title (R99 local)."""
+from layer_migrate.rulebook import Rule
+
+rule = Rule("local.default_title", spec="X01", step=("1.1", "2.0"), endpoints={"conversations.create"},
+            direction="request")
+
+
+@rule.request_up
+def title(ctx):
+    if isinstance(ctx.body, dict) and "metadata" not in ctx.body:
+        ctx.body = {**ctx.body, "metadata": {"title": "untitled"}}
+        return True
+    return False
+
+
+rule.example("request", {"participants": ["a"]},
+             {"participants": ["layer:///identities/a"], "metadata": {"title": "untitled"}},
+             endpoint="conversations.create", method="POST", path="/apps/A/conversations")
+'''
+
+
+def test_user_rule_folder(tmp_path):
+    d = tmp_path / "myrules"
+    d.mkdir()
+    (d / "default_title.py").write_text(USER_RULE)
+    ex = {"method": "POST", "path": "/apps/A/conversations", "headers": {}, "body": {"participants": ["a"]}}
+    p = run(["translate", "request", "--to", "3.0", "--rules", str(d)], json.dumps(ex))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["request"]["body"]["metadata"] == {"title": "untitled"} and "local.default_title" in out["applied"]
+    p = run(["rules", "--rules", str(d)])
+    assert "local.default_title" in p.stdout
+    (d / "broken.py").write_text("from layer_migrate.rulebook import Rule\n\nrule = Rule(\n")
+    p = run(["rules", "--rules", str(d)])
+    assert p.returncode == 2 and "broken.py:" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_webhook_and_group_help_have_examples():
+    for cmd in (["translate"], ["translate", "webhook"]):
+        h = run(cmd + ["--help"])
+        assert h.returncode == 0 and "Example" in h.stdout
