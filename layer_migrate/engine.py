@@ -992,13 +992,11 @@ class Engine:
             _version_from_accept(headers.get("accept"), is_webhooks_endpoint(endpoint)))
         if src == target:
             return Translation(request, [], [], [], src, target, endpoint)
-        ctx = Context(src, target, options, endpoint, params)
-        ctx.engine = self
         body = request.body
         if body is None and request.raw and endpoint is not None:
             body = _parse_raw(request.raw, headers.get("content-type"))
-        ctx.method, ctx.path, ctx.headers, ctx.body = request.method, request.path, dict(headers), body
-        ctx.request = request
+        ctx = Context(src, target, options, endpoint, params, self, request.method, request.path,
+                      dict(headers), body, 200, request)
         applied = ctx.applied
         for rid, fn in self.request_pipeline(endpoint, src, target):
             done = fn(ctx)
@@ -1023,11 +1021,8 @@ class Engine:
                                                                    is_webhooks_endpoint(endpoint))
         if src == target:
             return ResponseTranslation(response, [], [], src, target, endpoint)
-        ctx = Context(src, target, options, endpoint, params)
-        ctx.engine = self
-        ctx.request = request
-        ctx.method, ctx.path = request.method, request.path
-        ctx.status, ctx.headers, ctx.body = response.status, dict(response.headers), response.body
+        ctx = Context(src, target, options, endpoint, params, self, request.method, request.path,
+                      dict(response.headers), response.body, response.status, request)
         applied = ctx.applied
         for rid, fn in self.response_pipeline(endpoint, src, target):
             if fn(ctx) and rid not in applied:

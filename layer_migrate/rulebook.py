@@ -94,26 +94,28 @@ class Context:
     )
 
     def __init__(self, source: str, target: str, options: Any, endpoint: str | None = None,
-                 params: dict[str, str] | None = None) -> None:
+                 params: dict[str, str] | None = None, engine: Any = None, method: str = "GET",
+                 path: str = "/", headers: dict[str, str] | None = None, body: Any = None,
+                 status: int = 200, request: Any = None) -> None:
         self.source = source
         self.target = target
         self.options = options
         self.endpoint = endpoint
-        self.params = params or {}
-        self.method = "GET"
-        self.path = "/"
-        self.headers: dict[str, str] = {}
-        self.body: Any = None
-        self.status = 200
-        self.request: Any = None
+        self.params = params if params is not None else {}
+        self.method = method
+        self.path = path
+        self.headers = headers if headers is not None else {}
+        self.body = body
+        self.status = status
+        self.request = request
         self.applied: list[str] = []
         self.lossy: list[str] = []
         self.prerequisites: list[Any] = []
-        self.perspective = "user" if endpoint and endpoint.startswith("user.") else "system"
+        self.perspective = "user" if endpoint is not None and endpoint[:5] == "user." else "system"
         self.in_last_message = False
         self.webhook = False
-        self.step: Step = ("1.0", "1.1")
-        self.engine: Any = None
+        self.step: Step = ALL_STEPS
+        self.engine = engine
 
     def note_lossy(self, rule_id: str, message: str) -> None:
         entry = f"{rule_id}: {message}"
