@@ -7,8 +7,9 @@
     out.code, out.events, out.markers
 
 Pipeline: :mod:`.facts_table` (rule facts → lookup tables) → :mod:`.collect` (find HTTP calls and
-where their bodies are built) → :mod:`.transform` (libcst rewrite) → :mod:`.api` (imports, re-parse)
-→ :mod:`.runner` (files, processes, atomic writes) → :mod:`.report`.
+where their bodies are built) → :mod:`.transform` (libcst rewrite; mixins :mod:`.payloads`,
+:mod:`.block_calls`, :mod:`.reads`) → :mod:`.api` (pre-filter, pruning, imports, re-parse) →
+:mod:`.runner` (files, processes, atomic writes) → :mod:`.report`; :mod:`.cli` on top.
 """
 
 from .api import Options, Outcome, rewrite_source

@@ -20,7 +20,8 @@ from ..identity import BotDirectory
 from .collect import collect
 from .facts_table import FactIndex
 from .identity_expr import HelperMode, IdentityBuilder
-from .transform import MARKER_PREFIX, Event, FileContext, Rewriter
+from .nodes import MARKER_PREFIX, Event, FileContext
+from .transform import Rewriter
 
 #: A file is looked at only if it contains one of these (bytes, case-sensitive).
 TRIGGERS: tuple[bytes, ...] = (b"vnd.layer", b"layer:///", b"/apps/", b"/blocks", b"/conversations",

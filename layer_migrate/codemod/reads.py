@@ -1,0 +1,138 @@
+"""Reads of response fields whose shape changed (R15, R24, R25) and status checks after a block
+call (R38/R39) — a mixin of :class:`.transform.Rewriter`, using its state."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .cstutil import (
+    str_value,
+)
+from .identity_expr import already_identity
+from .nodes import (
+    R_PARTICIPANTS_READ,
+    R_SENDER_READ,
+    R_STATUS_READ,
+    _is_key_read,
+    _is_user_ids_comp,
+    _literal_key,
+    _user_ids_of,
+)
+
+
+class ReadRewrites:
+    def _read_call(self, call: cst.Call) -> cst.BaseExpression:
+        if not self.ctx.layer_file or self.ctx.webhook_file:
+            return call
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            attr = func.attr.value
+            if attr == "get" and (_is_key_read(func.value, "recipient_status") or self._status_name(func.value)) \
+                    and call.args \
+                    and self.index.enabled(R_STATUS_READ):
+                first = call.args[0]
+                if not already_identity(first.value) and first.keyword is None:
+                    self._done(R_STATUS_READ)
+                    return call.with_changes(args=[first.with_changes(value=self.ids.wrap(first.value)), *call.args[1:]])
+            if attr in ("items", "keys") and (_is_key_read(func.value, "recipient_status") or self._status_name(func.value)) \
+                    and self.index.enabled(R_STATUS_READ):
+                self._mark(R_STATUS_READ, "recipient_status keys are identity ids in 2.0: user id = "
+                                          "unquote(key[len('layer:///identities/'):])")
+            if attr == "get" and call.args and str_value(call.args[0].value) == "name" \
+                    and (_is_key_read(func.value, "sender") or (isinstance(func.value, cst.Name)
+                                                                 and func.value.value in self._sender_names)) \
+                    and self.index.enabled(R_SENDER_READ):
+                self._mark(R_SENDER_READ, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
+                                          "sender['display_name']; users have display names too")
+        if isinstance(func, cst.Name) and func.value in ("set", "sorted", "list", "frozenset", "tuple") \
+                and len(call.args) == 1 and self._participants_read(call.args[0].value):
+            arg = call.args[0]
+            self._done(R_PARTICIPANTS_READ)
+            if func.value == "list":  # list(conv["participants"]) → the comprehension itself
+                return _user_ids_of(arg.value).with_changes(lpar=call.lpar, rpar=call.rpar)
+            return call.with_changes(args=[arg.with_changes(value=_user_ids_of(arg.value))])
+        return call
+
+    # ---- response reads ----------------------------------------------------------------------
+    def _participants_read(self, node: cst.BaseExpression) -> bool:
+        return (self.ctx.layer_file and not self.ctx.webhook_file and self.index.enabled(R_PARTICIPANTS_READ)
+                and _is_key_read(node, "participants"))
+
+    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
+        if not self.ctx.layer_file or self.ctx.webhook_file:
+            return updated_node
+        inner = updated_node.value
+        if (_is_key_read(inner, "recipient_status") or self._status_name(inner)) and len(updated_node.slice) == 1 \
+                and self.index.enabled(R_STATUS_READ):
+            el = updated_node.slice[0]
+            if isinstance(el.slice, cst.Index) and not already_identity(el.slice.value):
+                self._done(R_STATUS_READ)
+                return updated_node.with_changes(slice=[el.with_changes(slice=el.slice.with_changes(
+                    value=self.ids.wrap(el.slice.value)))])
+        if _literal_key(updated_node) == "name" and (_is_key_read(inner, "sender") or (
+                isinstance(inner, cst.Name) and inner.value in self._sender_names)) \
+                and self.index.enabled(R_SENDER_READ):
+            self._mark(R_SENDER_READ, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
+                                      "sender['display_name']; users have display names too")
+        return updated_node
+
+    def _status_name(self, node: cst.BaseExpression) -> bool:
+        return isinstance(node, cst.Name) and node.value in self._status_names
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
+        if self._participants_read(updated_node.iter):
+            self._done(R_PARTICIPANTS_READ)
+            return updated_node.with_changes(iter=_user_ids_of(updated_node.iter))
+        return updated_node
+
+    def _comp(self, updated_node):  # type: ignore[no-untyped-def]
+        if _is_user_ids_comp(updated_node):
+            return updated_node
+        cf = updated_node.for_in
+        if self._participants_read(cf.iter):
+            self._done(R_PARTICIPANTS_READ)
+            return updated_node.with_changes(for_in=cf.with_changes(iter=_user_ids_of(cf.iter)))
+        return updated_node
+
+    def leave_ListComp(self, original_node: cst.ListComp, updated_node: cst.ListComp) -> cst.BaseExpression:
+        return self._comp(updated_node)
+
+    def leave_SetComp(self, original_node: cst.SetComp, updated_node: cst.SetComp) -> cst.BaseExpression:
+        return self._comp(updated_node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp, updated_node: cst.GeneratorExp) -> cst.BaseExpression:
+        return self._comp(updated_node)
+
+    def _status_check(self, node: cst.Comparison) -> None:
+        """After a rewritten block call, ``resp.status_code == 204`` no longer holds (202)."""
+        if not self._routed:
+            return
+        sides = [node.left, *(c.comparator for c in node.comparisons)]
+        has_status = any(isinstance(x, cst.Attribute) and x.attr.value in ("status_code", "status") for x in sides)
+        for fact in self._routed:
+            old = fact.status_map[0] if fact.status_map else None
+            if has_status and old is not None and any(
+                    isinstance(x, cst.Integer) and x.evaluated_value == old for x in sides):
+                self._mark(fact.rule, f"the {fact.to_method} answers {fact.status_map[1]} Accepted "  # type: ignore[index]
+                                      f"(applied asynchronously) where v1 answered {old}")
+                return
+
+    def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
+        self._status_check(updated_node)
+        changed = False
+        left = updated_node.left
+        targets = []
+        for ct in updated_node.comparisons:
+            comp = ct.comparator
+            if isinstance(ct.operator, (cst.In, cst.NotIn, cst.Equal, cst.NotEqual)) and self._participants_read(comp):
+                comp = _user_ids_of(comp)
+                changed = True
+            targets.append(ct.with_changes(comparator=comp))
+        if len(updated_node.comparisons) == 1 and isinstance(updated_node.comparisons[0].operator, (cst.Equal, cst.NotEqual)) \
+                and self._participants_read(left):
+            left = _user_ids_of(left)
+            changed = True
+        if changed:
+            self._done(R_PARTICIPANTS_READ)
+            return updated_node.with_changes(left=left, comparisons=targets)
+        return updated_node
