@@ -1038,11 +1038,27 @@ class Engine:
 
     def translate_payload(self, kind: str, body: Any, source: str, to: str,
                           options: Options | None = None, *, perspective: str = "system") -> PayloadTranslation:
-        """Translate one stored object (``kind`` in :data:`OBJECT_KINDS`, or a list of them)."""
+        """Translate one stored object (``kind`` in :data:`OBJECT_KINDS`, or a list of them).
+
+        ``kind="webhook_delivery"`` translates a stored delivery body (its ``event.type`` names the
+        event); the payload is then the list of ``{"type", "body"}`` events for the ``to`` version.
+        """
         options = options or _DEFAULT_OPTIONS
         src, target = _check(source, "from"), _check(to, "to")
+        if kind == "webhook_delivery":
+            # a stored delivery: its own event.type says what it is (R50-R52)
+            from .webhook_events import translate_webhook as _tw
+
+            event = body.get("event") if isinstance(body, dict) else None
+            etype = event.get("type") if isinstance(event, dict) else None
+            if not isinstance(etype, str):
+                raise invalid_request("A webhook delivery needs event.type", data={"property": "event.type"})
+            w = _tw(self, etype, body, src, target, options)
+            return PayloadTranslation([{"type": t, "body": b} for t, b in w.events], w.applied,
+                                      w.lossy + ([w.reason] if w.reason and not w.lossy else []))
         if kind not in OBJECT_KINDS:
-            raise invalid_request(f"Unknown payload kind {kind!r}; expected one of {', '.join(OBJECT_KINDS)}",
+            raise invalid_request(f"Unknown payload kind {kind!r}; expected one of "
+                                  f"{', '.join(OBJECT_KINDS)}, webhook_delivery",
                                   data={"property": "kind"})
         ctx = Context(src, target, options)
         ctx.engine = self

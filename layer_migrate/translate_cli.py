@@ -212,9 +212,9 @@ def translate_response_cmd(file: str | None, to: str | None, source: str, bot_ma
 @click.argument("file", required=False)
 @click.option("--kind", required=True,
               callback=lambda c, p, v: _choice(v, p, ("message", "conversation", "announcement", "identity",
-                                                      "block", "user", "webhook")),
-              help="message, conversation, announcement, identity, block, user or webhook "
-                   "(a JSON array of them is fine too).")
+                                                      "block", "user", "webhook", "webhook_delivery")),
+              help="message, conversation, announcement, identity, block, user, webhook (a registration) "
+                   "or webhook_delivery (a JSON array of objects is fine too).")
 @click.option("--from", "source", required=True, callback=lambda c, p, v: _version(v, p))
 @click.option("--to", "to", required=True, callback=lambda c, p, v: _version(v, p))
 @click.option("--perspective", default="system", show_default=True,

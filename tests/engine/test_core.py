@@ -132,3 +132,14 @@ def test_malformed_raw_json_and_invalid_base64():
     with pytest.raises(LayerError) as exc:
         translate_request(bad, to="2.0")
     assert exc.value.data == {"property": "parts[0].body"}
+
+
+def test_stored_webhook_delivery_payload():
+    body = {"event": {"type": "Conversation.deleted", "id": "e", "created_at": "t"},
+            "conversation": {"id": "layer:///conversations/c", "participants": [{"id": "layer:///identities/a"}]}}
+    p = translate_payload("webhook_delivery", body, source="3.0", to="1.0")
+    assert p.payload == [{"type": "conversation.deleted",
+                          "body": {"event": {"type": "conversation.deleted", "id": "e", "created_at": "t"},
+                                   "conversation": {"id": "layer:///conversations/c", "participants": ["a"]}}}]
+    with pytest.raises(LayerError):
+        translate_payload("webhook_delivery", {"conversation": {}}, source="3.0", to="1.0")
