@@ -1243,9 +1243,14 @@ def translate_payload(kind: str, body: Any, source: str, to: str,
 def translate_webhook(event_type: str, body: Any, source: str, to: str = "1.0",
                       options: Options | None = None) -> WebhookTranslation:
     """Translate one webhook delivery for a consumer registered at ``to`` (R50–R52)."""
-    from .webhook_events import translate_webhook as _tw
+    return _webhook_events().translate_webhook(default_engine(), event_type, body, source, to,
+                                               options or _DEFAULT_OPTIONS)
 
-    return _tw(default_engine(), event_type, body, source, to, options or _DEFAULT_OPTIONS)
+
+def _webhook_events() -> Any:
+    from . import webhook_events  # imports this module's names lazily: keep the import here
+
+    return webhook_events
 
 
 # ---- rule examples ---------------------------------------------------------------------------------
@@ -1261,7 +1266,7 @@ def _example_path(ex: Any) -> str:
         return ex.path
     template = routes.BY_NAME[ex.endpoint].template
     return routes.build_path(ex.endpoint, **{k: k.upper()[0] for k in
-                                             __import__("re").findall(r"\{(\w+)\}", template)})
+                                             re.findall(r"\{(\w+)\}", template)})
 
 
 def run_example(rule: Rule, ex: Any, engine: Engine | None = None) -> str | None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .errors import LayerError, invalid_property, invalid_request
 from .facts import Fact, FieldAction, FieldFact, MediaTypeFact, PatchOpFact, RouteFact
 from .versions import STEPS
 
@@ -322,8 +323,6 @@ def check_sender(ctx: Context, allow_user_id: bool = True) -> bool:
     Raises the v1 errors (when ``options.emulate_v1_errors``); drops explicit null keys so the
     declared move facts see exactly one of ``user_id``/``name``.
     """
-    from .errors import LayerError, invalid_property, invalid_request
-
     body = ctx.body
     if not isinstance(body, dict):
         if ctx.options.emulate_v1_errors:
