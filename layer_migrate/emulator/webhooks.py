@@ -66,7 +66,7 @@ def _validate(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
     version = body.get("version")
     if version is None:
         raise LayerError("missing_property", "The version property cannot be omitted.", data={"property": "version"})
-    if version not in EVENTS:
+    if not isinstance(version, str) or version not in EVENTS:
         raise invalid_property("version", "version must be one of 1.0, 2.0, 3.0")
     if version != ctx.version:
         raise invalid_property("version", f"version {version!r} does not match the Accept header version {ctx.version}")

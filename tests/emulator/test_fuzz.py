@@ -6,6 +6,8 @@ cases run in seconds; the socket path is covered by the other test modules.
 
 from __future__ import annotations
 
+import os
+
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,7 +59,7 @@ def _paths(cid: str, mid: str) -> list[tuple[str, str]]:
             ("POST", f"{u}/users/a/following"), ("GET", f"{u}/conversations/{cid}/messages?page_size=")]
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("EMULATOR_FUZZ_EXAMPLES", "1500")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(target=st.integers(0, 19), version=st.sampled_from(VERSIONS), body=json_values,
        raw=st.one_of(st.none(), st.binary(max_size=20)), patch_ct=st.booleans())
 def test_never_500(target, version, body, raw, patch_ct):
@@ -73,3 +75,27 @@ def test_never_500(target, version, body, raw, patch_ct):
     if reply.status >= 400:
         assert is_error_body(reply.body) and isinstance(reply.body["url"], str), reply.body
     orjson.dumps(reply.body)  # always serialisable
+
+
+segments = st.sampled_from(["apps", APP, "users", "conversations", "messages", "parts", "blocks", "identity",
+                            "following", "webhooks", "%2F", "%ZZ", "a%20b", "layer:%2F%2F%2Fx", "..", "", "x",
+                            "00000000-0000-4000-8000-000000000000", "receipts", "badge", "content", "exports"])
+
+
+@settings(max_examples=int(os.environ.get("EMULATOR_FUZZ_EXAMPLES", "1500")), deadline=None)
+@given(method=st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]),
+       segs=st.lists(segments, min_size=1, max_size=8), version=st.sampled_from(VERSIONS + ["9.9"]),
+       query=st.dictionaries(st.sampled_from(["page_size", "from_id", "sort_by", "x"]),
+                             st.text(max_size=8), max_size=3),
+       override=st.sampled_from([None, "PATCH", "DELETE", ""]))
+def test_paths_and_queries_never_500(method, segs, version, query, override):
+    from urllib.parse import urlencode
+
+    app, _, _ = APP_STATE
+    headers = {"authorization": "Bearer t", "accept": f"application/vnd.layer+json; version={version}"}
+    if override is not None:
+        headers["x-http-method-override"] = override
+    reply = app.handle(method, "/" + "/".join(segs), urlencode(query).encode(), headers, b"")
+    assert reply.status != 500, reply.body
+    if reply.status >= 400:
+        assert is_error_body(reply.body), reply.body
