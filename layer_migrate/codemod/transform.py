@@ -31,9 +31,7 @@ from .blockurl import (
     _strip_blocks,
 )
 from .collect import Collected
-from .cstutil import (
-    is_dict_like,
-)
+from .cstutil import dict_items, is_dict_like, make_str
 from .facts_table import FactIndex
 from .identity_expr import IdentityBuilder
 from .nodes import (
@@ -181,6 +179,9 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             if self._participants_read(updated_node.value):  # `users = conv["participants"]` (R15)
                 self._done(R_PARTICIPANTS_READ)
                 return updated_node.with_changes(value=_user_ids_of(updated_node.value))
+        if isinstance(target, cst.Subscript) and _literal_key(target) == "sender" \
+                and is_dict_like(updated_node.value):  # `body["sender"] = {"user_id": u}` (R21/R22)
+            return self._sender_item(target, updated_node)
         if isinstance(target, cst.Subscript) and _literal_key(target) == "recipients" \
                 and self._looks_like_overrides(updated_node.value):
             fact = self._overrides_fact()
@@ -189,6 +190,22 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 if new is not updated_node.value:
                     return updated_node.with_changes(value=new)
         return updated_node
+
+    def _sender_item(self, target: cst.Subscript, assign: cst.Assign) -> cst.Assign:
+        """Apply the ``sender.*`` facts to ``x["sender"] = {...}`` as if it were inside the body."""
+        body: cst.BaseExpression = cst.Dict(elements=[cst.DictElement(make_str("sender"), assign.value)])
+        for fact in self.index.fields.get("messages.send", []):
+            if fact.path.startswith("sender."):
+                body = self._apply(body, fact)
+        items = dict_items(body)
+        if len(items) != 1 or items[0].key == "sender" or items[0].key is None or items[0].value is None:
+            return assign
+        key_node = target.slice[0].slice.value  # type: ignore[attr-defined]
+        new_key = make_str(items[0].key, key_node if isinstance(key_node, cst.SimpleString) else None)
+        new_target = target.with_changes(slice=[target.slice[0].with_changes(
+            slice=cst.Index(new_key))])
+        return assign.with_changes(targets=[assign.targets[0].with_changes(target=new_target)],
+                                   value=items[0].value)
 
     # ---- calls: routes (RouteFact), dict(...) bodies, response reads ------------------------------
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
