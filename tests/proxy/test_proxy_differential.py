@@ -78,3 +78,15 @@ def test_access_log_names_rules_and_bot_provisioned_once(runs):
     assert all(r["client_version"] in (version, None) for r in records if "/webhooks" not in r["path"])
     assert sum(r["status"] == 406 for r in records) == 1
     assert any(uid and uid.startswith("bot-") for uid in identities)
+
+
+def test_missing_accept_is_v1_0():
+    """R04: a pre-1.1 client without Accept is served as 1.0 (the proxy injects the upstream
+    version; the strict emulator itself would answer 406)."""
+    with Emulator().running() as up, running(ProxyConfig(upstream=up.url, port=0, access_log=None)) as proxy:
+        h = {"authorization": "Bearer emulator-token"}
+        httpx.post(proxy.url + up.path("/users/zed/identity"), headers=h, json={"display_name": "Zed"})
+        r = httpx.post(proxy.url + up.path("/conversations"), headers=h, json={"participants": ["zed"]})
+        assert r.status_code == 201, r.text
+        assert r.json()["participants"] == ["zed"]
+        assert httpx.get(up.url + up.path("/conversations"), headers=h).status_code == 406
