@@ -9,6 +9,7 @@ Measures, in one run, at concurrency 1, 16 and 64 (loopback, canned ~1.4 KB 3.0 
                     Python stack measured for issue 4; the target's reference);
 * ``passthrough`` — ``layer-migrate proxy`` with a 3.0 client (no translation);
 * ``translate``   — ``layer-migrate proxy`` with a 1.1 client (R24/R25/R27/R29 downgrade);
+* ``translate_logged`` — ``translate`` with the JSON access log written to a file;
 * ``translate_aiohttp`` — the same with ``--upstream-client aiohttp`` (aiohttp's ClientSession
                     on the hot path instead of the pooled httptools client, for comparison);
 * ``nginx``       — nginx ``proxy_pass`` (when nginx is installed).
@@ -16,7 +17,8 @@ Measures, in one run, at concurrency 1, 16 and 64 (loopback, canned ~1.4 KB 3.0 
 Prints req/s, p50/p99, throughput ratios against ``bare`` and the p50/p99 added over
 ``direct``; writes ``bench/results/proxy.json``. Uses ``wrk`` when installed, else an
 in-process aiohttp load generator (reported as ``generator``). Every server runs as a separate
-single-process subprocess (uvloop + httptools when installed); the access log is off.
+single-process subprocess (uvloop + httptools when installed); the access log is off except
+for ``translate_logged``.
 """
 
 from __future__ import annotations
@@ -250,8 +252,11 @@ def main() -> None:
         prox_aio = free_port()
         procs.append(start([py, "-m", "layer_migrate.cli", "proxy", "--upstream", upstream, "--port", str(prox_aio),
                             "--access-log", "off", "--upstream-client", "aiohttp"], prox_aio, env=env))
+        prox_log = free_port()
+        procs.append(start([py, "-m", "layer_migrate.cli", "proxy", "--upstream", upstream, "--port", str(prox_log),
+                            "--access-log", str(tmp / "access.jsonl")], prox_log, env=env))
         targets = [("direct", up, V3), ("bare", bare, V3), ("passthrough", prox, V3), ("translate", prox, V1),
-                   ("translate_aiohttp", prox_aio, V1)]
+                   ("translate_logged", prox_log, V1), ("translate_aiohttp", prox_aio, V1)]
         if shutil.which("nginx"):
             ng = free_port()
             conf = nginx_conf(tmp, ng, up)

@@ -45,6 +45,10 @@ def test_toml_config(tmp_path):
                  '[emulator]\nport = 1\n')
     cfg = ProxyConfig.from_toml(f, port=9999)
     assert (cfg.upstream_version, cfg.retries, cfg.port) == ("2.0", 5, 9999)
+    f.write_text('[proxy]\nupstream = "http://127.0.0.1:9"\n[proxy.engine-options]\ndrop_nulls = true\n')
+    from layer_migrate.proxy.app import ProxyApp
+
+    assert ProxyApp(ProxyConfig.from_toml(f)).migrator.options.drop_nulls is True
     f.write_text('[proxy]\nupstream = "http://x"\nbogus = 1\n')
     try:
         ProxyConfig.from_toml(f)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import httpx
 
 from layer_migrate.emulator import Emulator
 from layer_migrate.proxy.config import ProxyConfig
@@ -31,7 +32,6 @@ def test_single_flight_and_second_worker(tmp_path):
     bots.write_text('{"Night Watch": "bot-night"}')
     with Emulator().running() as emu:
         h = emu.headers("3.0")
-        import httpx
 
         httpx.post(emu.url + emu.path("/users/alice/identity"), headers=h, json={"display_name": "a"})
         cid = httpx.post(emu.url + emu.path("/conversations"), headers=h, json={
@@ -42,6 +42,9 @@ def test_single_flight_and_second_worker(tmp_path):
             assert statuses == [201] * 40
             # 40 concurrent sends, one identity creation
             assert (first.app.migrator.prereqs.created, first.app.migrator.prereqs.existing) == (1, 0)
+            metrics = httpx.get(first.url + "/-/metrics").text
+            assert 'layer_proxy_rules_applied_total{rule="v2.sender.name_to_bot"' in metrics
+            assert 'endpoint="messages.send",mode="translate",status="201"' in metrics
         with running(cfg) as second:  # another worker: empty cache, the identity exists upstream
             assert asyncio.run(send_many(second.url, emu.app_id, cid, 5, "Night Watch")) == [201] * 5
             assert (second.app.migrator.prereqs.created, second.app.migrator.prereqs.existing) == (0, 1)
