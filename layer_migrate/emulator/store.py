@@ -347,6 +347,10 @@ class Store:
         self.conn.execute("INSERT OR REPLACE INTO deliveries (id, seq, data) VALUES (?, ?, ?)",
                           (d["id"], d["seq"], _dump(d)))
 
+    def delivery(self, request_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self._one("SELECT data FROM deliveries WHERE id = ?", request_id)
+
     def webhook_deliveries(self, event_type: str | None = None) -> list[dict[str, Any]]:
         """Inspection: every webhook delivery (with its raw body, headers and attempts)."""
         with self.lock:

@@ -21,6 +21,9 @@ INFERRED choices:
   ``inactive``).
 * Pending deliveries and verifications are resumed when an emulator restarts on the same
   ``--db`` file (attempts already made count towards ``max_attempts``).
+* First attempts go out one at a time per webhook, in event order (a consumer sees
+  ``conversation.created`` before the ``message.sent`` that follows it); retries run on their own
+  so one failing delivery does not hold back the others.
 * Deliveries are retried on non-2xx or transport errors with exponential backoff
   (``retry_base`` × 2^n, capped at ``retry_cap``) up to ``max_attempts``; then the delivery is
   ``failed`` and the webhook ``inactive`` with a ``status_reason``. Tests set short delays.
@@ -257,7 +260,9 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.timeout = timeout
         self._client: Any = None
-        self._pending: list[str] = []
+        #: (request id, webhook uuid) recorded in the current transaction, sent after commit.
+        self._pending: list[tuple[str, str]] = []
+        self._queues: dict[str, asyncio.Queue[str]] = {}
         self._verify: list[str] = []
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -292,7 +297,7 @@ class Dispatcher:
                         "id": request_id, "webhook": wh["uuid"], "webhook_version": wh["version"],
                         "event_type": name, "target_url": wh["target_url"], "headers": headers,
                         "body": raw.decode("utf-8"), "status": "pending", "attempts": [], "created_at": now()})
-                    self._pending.append(request_id)
+                    self._pending.append((request_id, wh["uuid"]))
 
     def verify_later(self, wh_uuid: str) -> None:
         self._verify.append(wh_uuid)
@@ -303,15 +308,20 @@ class Dispatcher:
         verify, self._verify = self._verify, []
         for wh in verify:
             self._spawn(self._verify_one(wh))
-        for rid in pending:
-            self._spawn(self._deliver(rid))
+        for rid, wh_uuid in pending:
+            self._queue_for(wh_uuid).put_nowait(rid)
 
     def resume(self) -> None:
         """At startup (``--db`` restart): finish pending deliveries and verifications."""
         for wh in self.app.store.webhooks():
             if wh["status"] == "unverified":
                 self._verify.append(wh["uuid"])
-        self._pending.extend(d["id"] for d in self.app.store.webhook_deliveries() if d["status"] == "pending")
+        for d in self.app.store.webhook_deliveries():
+            if d["status"] == "pending":
+                if d["attempts"]:
+                    self._spawn(self._retry(d["id"]))
+                else:
+                    self._pending.append((d["id"], d["webhook"]))
         self.flush()
 
     def discard(self) -> None:
@@ -338,6 +348,7 @@ class Dispatcher:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        self._queues.clear()
 
     async def _verify_one(self, wh_uuid: str) -> None:
         wh = self.app.store.webhook(wh_uuid)
@@ -362,35 +373,58 @@ class Dispatcher:
             wh.update(status="inactive" if reason else "active", status_reason=reason)
             self.app.store.put_webhook(wh)
 
-    async def _deliver(self, request_id: str) -> None:
-        store = self.app.store
-        rows = [d for d in store.webhook_deliveries() if d["id"] == request_id]
-        if not rows:
-            return
-        d = rows[0]
-        for attempt in range(len(d["attempts"]), self.max_attempts):
-            outcome: dict[str, Any] = {"at": now()}
-            ok = False
-            try:
-                resp = await self._http().post(d["target_url"], content=d["body"].encode("utf-8"), headers=d["headers"])
-                outcome["status"] = resp.status_code
-                ok = 200 <= resp.status_code < 300
-            except Exception as exc:  # noqa: BLE001 - transport errors are retried
-                outcome["error"] = f"{type(exc).__name__}: {exc}"
-            with store.tx():
-                d["attempts"].append(outcome)
-                d["status"] = "delivered" if ok else ("pending" if attempt + 1 < self.max_attempts else "failed")
-                store.put_delivery(d)
-                if not ok and d["status"] == "failed":
-                    wh = store.webhook(d["webhook"])
-                    if wh is not None:
-                        wh.update(status="inactive",
-                                  status_reason=f"Delivery failed {self.max_attempts} times (last: "
-                                                f"{outcome.get('status', outcome.get('error'))})")
-                        store.put_webhook(wh)
-            if ok or d["status"] == "failed":
+    def _queue_for(self, wh_uuid: str) -> asyncio.Queue[str]:
+        queue = self._queues.get(wh_uuid)
+        if queue is None:
+            queue = asyncio.Queue()
+            self._queues[wh_uuid] = queue
+            self._spawn(self._worker(queue))
+        return queue
+
+    async def _worker(self, queue: asyncio.Queue[str]) -> None:
+        """First attempts for one webhook, in event order; a failed one retries on its own."""
+        while True:
+            request_id = await queue.get()
+            if await self._attempt(request_id) == "pending":
+                self._spawn(self._retry(request_id))
+
+    async def _retry(self, request_id: str) -> None:
+        while True:
+            d = self.app.store.delivery(request_id)
+            if d is None or d["status"] != "pending":
                 return
-            await asyncio.sleep(min(self.retry_cap, self.retry_base * (2 ** attempt)))
+            tries = len(d["attempts"])
+            await asyncio.sleep(min(self.retry_cap, self.retry_base * (2 ** max(0, tries - 1))))
+            if await self._attempt(request_id) != "pending":
+                return
+
+    async def _attempt(self, request_id: str) -> str:
+        """One POST of a delivery; returns its new status (delivered, pending or failed)."""
+        store = self.app.store
+        d = store.delivery(request_id)
+        if d is None or d["status"] != "pending":
+            return "gone"
+        outcome: dict[str, Any] = {"at": now()}
+        ok = False
+        try:
+            resp = await self._http().post(d["target_url"], content=d["body"].encode("utf-8"), headers=d["headers"])
+            outcome["status"] = resp.status_code
+            ok = 200 <= resp.status_code < 300
+        except Exception as exc:  # noqa: BLE001 - transport errors are retried
+            outcome["error"] = f"{type(exc).__name__}: {exc}"
+        with store.tx():
+            d = store.delivery(request_id) or d
+            d["attempts"].append(outcome)
+            d["status"] = "delivered" if ok else ("pending" if len(d["attempts"]) < self.max_attempts else "failed")
+            store.put_delivery(d)
+            if d["status"] == "failed":
+                wh = store.webhook(d["webhook"])
+                if wh is not None:
+                    wh.update(status="inactive",
+                              status_reason=f"Delivery failed {self.max_attempts} times (last: "
+                                            f"{outcome.get('status', outcome.get('error'))})")
+                    store.put_webhook(wh)
+        return d["status"]
 
 
 __all__ = ["Dispatcher", "EVENTS", "payloads", "sign"]

@@ -303,3 +303,13 @@ def test_v2_delivery_payloads(emulator, http, receiver, v2):
     assert ident["identity"]["id"] == "layer:///identities/alice" and ident["identity"]["identity_type"] == "user"
     receipt = verify_signature(receiver.posts("Receipt.created")[0])
     assert receipt["receipt"] == {"type": "read"} and receipt["actor"]["id"] == "layer:///identities/bob"
+
+
+def test_first_attempts_arrive_in_event_order(emulator, http, receiver, v1):
+    register(emulator, http, "1.0", receiver.url, ["conversation.created", "message.sent"])
+    for _ in range(10):
+        conv = v1.conversation(["a", "b"], distinct=False)
+        v1.post(f"/conversations/{cid(conv)}/messages", {"sender": {"user_id": "a"}, "parts": text()})
+    emulator.wait_for(lambda: len(receiver.posts()) >= 20)
+    received = [p["headers"]["layer-webhook-request-id"] for p in receiver.posts()]
+    assert received == [d["id"] for d in emulator.store.webhook_deliveries()]
