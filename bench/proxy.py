@@ -295,7 +295,9 @@ def main() -> None:
             row[f"{name}_added_p50_ms_vs_direct"] = r["p50_ms"] - d["p50_ms"]
             row[f"{name}_added_p99_ms_vs_direct"] = r["p99_ms"] - d["p99_ms"]
         summary[conc] = row
-        print(f"c={conc:<3} translate/bare {row['translate_vs_bare']:.2f}  passthrough/bare "
+        print(f"c={conc:<3} translate/bare {row['translate_vs_bare']:.2f}  "
+              f"translate_logged/bare {row['translate_logged_vs_bare']:.2f}  "
+              f"translate_aiohttp/bare {row['translate_aiohttp_vs_bare']:.2f}  passthrough/bare "
               f"{row['passthrough_vs_bare']:.2f}"
               + (f"  nginx/bare {row['nginx_vs_bare']:.2f}" if "nginx" in results else "")
               + f"  translate added p50 vs bare {row['translate_added_p50_ms_vs_bare']:+.3f} ms, "
