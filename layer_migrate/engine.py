@@ -74,6 +74,8 @@ class Options:
       change list [``"conversation.updated.metadata"``].
     * ``webhook_single_key_sender`` — R24/§12.3: webhook 1.0 payloads carry only the non-null key of
       ``sender``/``actor`` [True].
+    * ``webhook_events_in_config`` — R53: a v1 webhook registration's own event list rides along in
+      ``config`` (key ``layer_migrate_v1``) so read-backs and deliveries restore it exactly [True].
     * ``autocreate_users`` — R10: a 404 on ``/users/:uid/…`` for a v1 client returns an
       ``EnsureIdentity`` prerequisite (create, then retry), as pre-June-2016 servers auto-created
       users [False].
@@ -93,6 +95,7 @@ class Options:
     conversation_updated_default: str = "conversation.updated.metadata"
     webhook_single_key_sender: bool = True
     autocreate_users: bool = False
+    webhook_events_in_config: bool = True
 
     def __post_init__(self) -> None:
         if self.identity_type_field not in ("identity_type", "type", "both"):

@@ -55,6 +55,29 @@ for _v1, _v3 in EVENTS_UP.items():
 
 V1_EVENTS: tuple[str, ...] = tuple(EVENTS_UP)
 
+#: R53: key under which a v1 registration's own events ride along in ``config`` (opaque to the
+#: server), so read-backs and deliveries restore them exactly (``Options.webhook_events_in_config``).
+CONFIG_MARK = "layer_migrate_v1"
+
+
+def unmark_config(obj: dict[str, Any]) -> list[str] | None:
+    """Remove the :data:`CONFIG_MARK` from ``obj["config"]`` in place (``obj`` must be a private
+    copy); returns the v1 event list it carried, or None when unmarked."""
+    config = obj.get("config")
+    if not isinstance(config, dict) or CONFIG_MARK not in config:
+        return None
+    mark = config[CONFIG_MARK]
+    rest = {k: v for k, v in config.items() if k != CONFIG_MARK}
+    had_config = isinstance(mark, dict) and mark.get("config", True)
+    if rest or had_config:
+        obj["config"] = rest
+    elif "event" in obj:  # a delivery: the 1.0 payload has no config key when none was registered
+        del obj["config"]
+    else:
+        obj["config"] = None
+    events = mark.get("events") if isinstance(mark, dict) else None
+    return events if isinstance(events, list) else None
+
 
 def events_up(events: Any, where: str = "events") -> list[str]:
     """R50/R53: a v1 ``events`` list → the 2.0/3.0 names (deduplicated, order kept)."""
@@ -264,6 +287,7 @@ def translate_webhook(engine: Engine, event_type: str, body: Any, source: str, t
         payload: dict[str, Any] = {"event": ev, **out_body}
         if "config" in body:
             payload["config"] = body["config"]
+            unmark_config(payload)
         events.append((t, payload))
     seen: list[str] = []
     for a in applied:
