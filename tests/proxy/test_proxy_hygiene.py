@@ -214,3 +214,28 @@ def test_passthrough_create_with_client_dedupe_is_retried(proxy_for):
         b.requests = 1  # without If-None-Match the same create is never repeated
         r = httpx.post(f"{p.url}/apps/{APP}/conversations", json={"participants": []}, headers=H3)
         assert r.status_code == 502 and b.requests == 2
+
+
+def test_chunked_client_body_forwarded_with_length(canned, proxy_for):
+    url, b = canned
+
+    def parts():
+        yield b'{"participants":'
+        yield b' ["a", "b"]}'
+
+    with proxy_for(url, max_body=100) as p:
+        r = httpx.post(f"{p.url}/apps/{APP}/conversations", content=parts(),
+                       headers={**H3, "content-type": "application/json"})
+        assert r.status_code == 200
+        head = b.last_request.lower()
+        assert b"content-length: 28\r\n" in head and b"transfer-encoding" not in head
+        assert head.endswith(b'{"participants": ["a", "b"]}')
+
+        def big():
+            for _ in range(10):
+                yield b"x" * 50
+
+        before = b.requests
+        r = httpx.post(f"{p.url}/apps/{APP}/conversations", content=big(),
+                       headers={**H3, "content-type": "application/json"})
+        assert r.status_code == 413 and b.requests == before
