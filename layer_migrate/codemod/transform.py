@@ -46,6 +46,13 @@ from .nodes import (
 from .payloads import PayloadRewrites
 from .reads import ReadRewrites
 
+#: Statement node types markers attach to (a set of concrete types: ``isinstance`` against the
+#: abstract BaseCompoundStatement costs an ABC check on every node of every file).
+_STATEMENTS: frozenset[type] = frozenset(
+    t for t in (cst.SimpleStatementLine, cst.If, cst.For, cst.While, cst.With, cst.Try,
+                getattr(cst, "TryStar", None), cst.FunctionDef, cst.ClassDef, getattr(cst, "Match", None))
+    if t is not None)
+
 
 class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransformer):
     """Rewrites one module; ``events`` and ``bots_used`` say what it did (for the report)."""
@@ -91,7 +98,7 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         self.events.append(Event(rule, "marked"))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if type(node) in _STATEMENTS:
             self._stmt_markers.append([])
             if id(node) in self.skip:  # nothing to rewrite in there (api.prune)
                 return False
@@ -99,7 +106,7 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
         result = super().on_leave(original_node, updated_node)
-        if isinstance(original_node, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        if type(original_node) in _STATEMENTS:
             markers = self._stmt_markers.pop()
             if markers and isinstance(result, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) \
                     and hasattr(result, "leading_lines"):
