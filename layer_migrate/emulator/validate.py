@@ -88,72 +88,81 @@ def parts(value: Any, version: str, *, allow_ids: bool, content_exists: Any = No
 
 def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | None = None,
          content_exists: Any = None) -> dict[str, Any]:
+    """One part; ``where`` (``parts[0]``, or ``part`` on the 3.0 part endpoints) prefixes
+    ``data.property``. The first three refusals use the engine's exact texts (R32), so a v1 client
+    sees the same error directly and through the proxy."""
+    label = f"Message part {where[6:-1]}" if where.startswith("parts[") else "Message part"
     if not isinstance(p, dict):
-        raise invalid_property("parts", f"{where} must be an object")
+        raise invalid_property(where, f"{label} must be an object")
+    if "body" in p and "content" in p:
+        raise invalid_property(where, f"{label} has both 'body' and 'content'")
+    body, enc = p.get("body"), p.get("encoding")
+    raw: bytes | None = None
+    if enc == "base64" and body is not None:
+        try:
+            if not isinstance(body, str):
+                raise ValueError
+            raw = base64.b64decode(body.encode("ascii"), validate=True)
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raise invalid_property(f"{where}.body", f"{label} is declared base64 but its body is not valid "
+                                                    "base64") from None
     mime = p.get("mime_type")
     if mime is None:
         raise missing_property("mime_type", where)
     if not isinstance(mime, str) or "/" not in mime:
-        raise invalid_property("parts", f"{where}.mime_type must be a MIME type string")
-    has_body, has_content = p.get("body") is not None, p.get("content") is not None
-    if has_body and has_content:
-        raise invalid_property("parts", f"{where}: 'body' and 'content' are mutually exclusive")
+        raise invalid_property(f"{where}.mime_type", f"{where}.mime_type must be a MIME type string")
+    has_body, has_content = body is not None, p.get("content") is not None
     if not has_body and not has_content:
         raise missing_property("body", where)
     unknown = set(p) - {"mime_type", "body", "encoding", "content", "id"}
     if unknown:
-        raise invalid_property("parts", f"{where} has unknown properties: {', '.join(sorted(unknown))}")
+        raise invalid_property(where, f"{where} has unknown properties: {', '.join(sorted(unknown))}")
     out: dict[str, Any] = {"uuid": None, "mime_type": mime}
     pid = p.get("id")
     if pid is not None:
         if not allow_ids:
-            raise invalid_property("parts", f"{where}.id is not accepted before version 3.0")
+            raise invalid_property(f"{where}.id", f"{where}.id is not accepted before version 3.0")
         puuid = pid.rsplit("/", 1)[-1] if isinstance(pid, str) else None
         if not puuid or not is_uuid(puuid) or (isinstance(pid, str) and "/" in pid and not pid.startswith("layer:///messages/")):
-            raise invalid_property("parts", f"{where}.id must be null or a valid unique UUID")
+            raise invalid_property(f"{where}.id", f"{where}.id must be null or a valid unique UUID")
         puuid = puuid.lower()
         if seen is not None:
             if puuid in seen:
-                raise invalid_property("parts", f"{where}.id must be null or a valid unique UUID")
+                raise invalid_property(f"{where}.id", f"{where}.id must be null or a valid unique UUID")
             seen.add(puuid)
         out["uuid"] = puuid
     if has_body:
-        body = p["body"]
         if not isinstance(body, str):
-            raise invalid_property("parts", f"{where}.body must be a string")
-        enc = p.get("encoding")
+            raise invalid_property(f"{where}.body", f"{where}.body must be a string")
         if enc is not None:
             if enc != "base64":
-                raise invalid_property("parts", f"{where}.encoding must be 'base64'")
-            try:
-                raw = base64.b64decode(body, validate=True)
-            except (binascii.Error, ValueError):
-                raise invalid_property("parts", f"{where}.body is not valid base64") from None
+                raise invalid_property(f"{where}.encoding", f"{where}.encoding must be 'base64'")
             out["encoding"] = "base64"
         else:
             raw = body.encode("utf-8")
+        assert raw is not None
         if len(raw) > INLINE_LIMIT:
-            raise invalid_property("parts", f"{where}.body is {len(raw)} bytes; inline parts are limited to "
-                                            f"{INLINE_LIMIT} bytes (use rich content)")
+            raise invalid_property(f"{where}.body", f"{where}.body is {len(raw)} bytes; inline parts are limited "
+                                                    f"to {INLINE_LIMIT} bytes (use rich content)")
         out["body"] = body
     else:
         c = p["content"]
         if not isinstance(c, dict):
-            raise invalid_property("parts", f"{where}.content must be an object")
+            raise invalid_property(f"{where}.content", f"{where}.content must be an object")
         cid = c.get("id")
         if not isinstance(cid, str):
             raise missing_property("id", f"{where}.content")
         cuuid = cid.rsplit("/", 1)[-1]
         if not is_uuid(cuuid):
-            raise invalid_property("parts", f"{where}.content.id must be a Layer content id")
+            raise invalid_property(f"{where}.content.id", f"{where}.content.id must be a Layer content id")
         size = c.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            raise invalid_property("parts", f"{where}.content.size must be a non-negative integer")
+            raise invalid_property(f"{where}.content.size", f"{where}.content.size must be a non-negative integer")
         if content_exists is not None and not content_exists(cuuid.lower()):
-            raise invalid_property("parts", f"{where}.content.id names no uploaded content")
+            raise invalid_property(f"{where}.content.id", f"{where}.content.id names no uploaded content")
         out["content"] = {"uuid": cuuid.lower(), "size": size}
-        if p.get("encoding") is not None:
-            raise invalid_property("parts", f"{where}.encoding is only allowed with 'body'")
+        if enc is not None:
+            raise invalid_property(f"{where}.encoding", f"{where}.encoding is only allowed with 'body'")
     return out
 
 
