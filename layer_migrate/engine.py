@@ -833,6 +833,7 @@ class Engine:
         self._res: dict[tuple[Any, ...], tuple[tuple[str, ReqFn], ...]] = {}
         self._obj: dict[tuple[Any, ...], tuple[tuple[str, ObjFn], ...]] = {}
         self._routes: dict[tuple[str, str], tuple[str | None, dict[str, str]]] = {}
+        self._client_versions: dict[tuple[str | None, str | None], str] = {}
 
     def route(self, method: str, path: str, headers: dict[str, str]) -> tuple[str | None, dict[str, str]]:
         """(endpoint name, params) of a request, R06 override included; cached (params read-only)."""
@@ -987,21 +988,29 @@ class Engine:
 
     def translate_request(self, request: Request, to: str, source: str | None = None,
                           options: Options | None = None) -> Translation:
-        options = options or _DEFAULT_OPTIONS
-        target = _check(to, "to")
+        if options is None:
+            options = _DEFAULT_OPTIONS
+        target = _CHECKED.get(to) or _check(to, "to")
         headers = request.headers
-        endpoint, params = self.route(request.method, request.path, headers)
-        src = _check(source, "from") if source else (
-            _version_from_accept(headers.get("accept"), is_webhooks_endpoint(endpoint)))
+        method, path = request.method, request.path
+        # hot path: cached route (R06 overrides take the slow path), version and pipeline
+        hit = None if method == "POST" and "x-http-method-override" in headers else self._routes.get((method, path))
+        endpoint, params = hit if hit is not None else self.route(method, path, headers)
+        if source:
+            src = _CHECKED.get(source) or _check(source, "from")
+        else:
+            accept = headers.get("accept")
+            src = self._client_versions.get((accept, endpoint)) or self._client_version(accept, endpoint)
         if src == target:
             return Translation(request, [], [], [], src, target, endpoint)
         body = request.body
         if body is None and request.raw and endpoint is not None:
             body = _parse_raw(request.raw, headers.get("content-type"))
-        ctx = Context(src, target, options, endpoint, params, self, request.method, request.path,
-                      dict(headers), body, 200, request)
+        ctx = Context(src, target, options, endpoint, params, self, method, path, dict(headers), body, 200,
+                      request)
         applied = ctx.applied
-        for rid, fn in self.request_pipeline(endpoint, src, target):
+        pipeline = self._req.get((endpoint, src, target)) or self.request_pipeline(endpoint, src, target)
+        for rid, fn in pipeline:
             done = fn(ctx)
             if done:
                 if rid is None:  # the folded Accept phase reports its own rule ids
@@ -1014,6 +1023,13 @@ class Engine:
         if ctx.body is request.body:
             req.raw = request.raw
         return Translation(req, ctx.prerequisites, applied, ctx.lossy, src, target, ctx.endpoint)
+
+    def _client_version(self, accept: str | None, endpoint: str | None) -> str:
+        v = _version_from_accept(accept, is_webhooks_endpoint(endpoint))
+        if len(self._client_versions) > 1024:
+            self._client_versions.clear()
+        self._client_versions[(accept, endpoint)] = v
+        return v
 
     def translate_response(self, request: Request, response: Response, source: str,
                            to: str | None = None, options: Options | None = None) -> ResponseTranslation:
