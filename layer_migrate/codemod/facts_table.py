@@ -71,6 +71,19 @@ FALLBACK_FACTS: tuple[tuple[str, str, tuple[str, str], Fact], ...] = (
                       "sender.name", "sender is a BasicIdentity: v1 sender.name (bots) is display_name, "
                       "and is null-equivalent for users only in v1")),
 )
+
+#: R50 upgrade direction (webhook registration of a v1 consumer): 1.0 event names → 2.0/3.0 names.
+#: The rulebook's ``wh.event_names`` rule registers code, not data, so the table lives here.
+WEBHOOK_EVENTS_UP: dict[str, str] = {
+    "message.sent": "Message.created",
+    "message.delivered": "Receipt.created",
+    "message.read": "Receipt.created",
+    "message.deleted": "Message.deleted",
+    "conversation.created": "Conversation.created",
+    "conversation.updated.participants": "Conversation.updated",
+    "conversation.updated.metadata": "Conversation.updated",
+    "conversation.deleted": "Conversation.deleted",
+}
 # --- end of local fallback ---------------------------------------------------------------------
 
 #: Rules that only run when named with ``--enable`` (the webhooks API is versioned separately:

@@ -16,6 +16,7 @@ from .cstutil import (
     replace_item,
     str_value,
 )
+from .facts_table import WEBHOOK_EVENTS_UP
 from .nodes import (
     _NOTIFICATION_KEYS,
     _PATCH_KEYS,
@@ -62,8 +63,41 @@ class PayloadRewrites:
                 is_dict_like(e.value) and "user_id" in dict_keys(e.value) for e in value.elements)
         return False
 
+    def _webhook_registration(self, node: cst.BaseExpression) -> cst.BaseExpression:
+        """With ``--enable wh.rest`` (R53/R50): a registration body asks for the target version's
+        payloads and event names — and the receiver must then understand them (marked)."""
+        version = get_item(node, "version")
+        if version is None or version.value is None or str_value(version.value) != "1.0":
+            return node
+        target = self.index.target
+        node = replace_item(node, version.index, None, make_str(target, version.value
+                                                               if isinstance(version.value, cst.SimpleString) else None))
+        events = get_item(node, "events")
+        if events is not None and isinstance(events.value, (cst.List, cst.Tuple)):
+            seen: list[str] = []
+            elements = []
+            for el in events.value.elements:
+                name = str_value(el.value)
+                new = WEBHOOK_EVENTS_UP.get(name or "")
+                if new is None:
+                    elements.append(el)
+                elif new not in seen:
+                    seen.append(new)
+                    elements.append(el.with_changes(value=make_str(new, el.value if isinstance(
+                        el.value, cst.SimpleString) else None)))
+            if elements and not isinstance(events.value.elements[-1].comma, cst.Comma):
+                elements[-1] = elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            node = replace_item(node, events.index, None, events.value.with_changes(elements=elements))
+        self._done("wh.rest")
+        self._mark("wh.rest", f"this webhook now receives {target} payloads (Type.verb events, "
+                              f"BasicIdentity actors): update its receiver, or keep 1.0 behind the proxy")
+        return node
+
     def _body(self, original: cst.BaseExpression, updated: cst.BaseExpression) -> cst.BaseExpression:
         endpoint = self.col.body_endpoints.get(id(original)) or self._infer_endpoint(updated)
+        if endpoint == "webhooks.create" or (endpoint is None and self.ctx.layer_file and {
+                "version", "target_url", "events"} <= dict_keys(updated)):
+            return self._webhook_registration(updated) if self.index.enabled("wh.rest") else updated
         if endpoint is None:
             return updated
         if endpoint == "notification":
