@@ -268,6 +268,9 @@ class ProxyApp:
         rec = {
             "ts": round(time.time(), 3), "kind": "request", "method": scope["method"],
             "path": scope["path"], "endpoint": plan.endpoint if plan else None,
+            # what was sent upstream (R38/R39 turn blocks POST/DELETE into PATCH /users/:id)
+            "upstream_method": plan.request.method if plan else None,
+            "upstream_path": plan.request.route_path if plan else None,
             "status": resp.status,
             "client_version": plan.client_version if plan else None,
             "upstream_version": self.config.upstream_version,

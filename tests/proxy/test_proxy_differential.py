@@ -15,15 +15,9 @@ from layer_migrate.proxy.serving import running
 
 #: Steps where the two sides disagree, with the analysis (see the proxy report); each is an
 #: ``xfail(strict=True)`` so it flips when fixed. Empty: the three error-message differences found
-#: earlier (R23, R34, 405 naming the upstream version) were fixed on the engine/emulator side.
-KNOWN: dict[str, str] = {
-    "err.msg.bad_base64": (
-        "invalid base64 part (spec 2015-08-02 changelog: 'handled gracefully'; text and data not "
-        "documented): the engine (rules/all/base64_echo.py, local refusal) answers 422 "
-        "invalid_property data.property='parts[0].body', message 'Message part 0 is declared "
-        "base64 ...'; the emulator at 1.x answers data.property='parts', message 'parts[0].body "
-        "is not valid base64'. Status, id and code agree; one side should adopt the other's data/message."),
-}
+#: earlier (R23, R34, 405 naming the upstream version; the invalid-base64 error's message and
+#: data.property) were fixed on the engine/emulator side.
+KNOWN: dict[str, str] = {}
 
 
 def _sender(base: str):
@@ -71,7 +65,13 @@ def test_access_log_names_rules_and_bot_provisioned_once(runs):
     import orjson
 
     _, proxied, log, identities, version = runs
+    up_app = "00000000-0000-4000-8000-00000000a991"
     records = [orjson.loads(line) for line in log.read_text().splitlines()]
+    blocks = [r for r in records if r["method"] in ("POST", "DELETE") and "/blocks" in r["path"]
+              and r["status"] == 204]
+    assert len(blocks) == 2
+    assert {(r["upstream_method"], r["upstream_path"]) for r in blocks} == {
+        ("PATCH", f"/apps/{up_app}/users/alice")}
     sends = [r for r in records if r["method"] == "POST" and r["path"].endswith("/messages")]
     assert any("v2.sender.name_to_bot" in r["rules"] for r in sends)
     # None: refused (bad Accept); webhooks REST negotiates its own media type (1.0)
