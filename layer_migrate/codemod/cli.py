@@ -13,7 +13,7 @@ import click
 
 from ..identity import BotDirectory
 from .config import ConfigError, load_config
-from .facts_table import OPT_IN_RULES, build_index
+from .facts_table import FALLBACK_FACTS, OPT_IN_RULES, build_index
 from .report import Summary
 from .runner import InputError, Settings, discover, run
 
@@ -71,8 +71,13 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
     excludes = tuple(exclude) + tuple(cfg.get("exclude", ()))
     jobs = jobs or int(cfg.get("jobs", 1))
 
-    index = build_index(target)
-    known = set(build_index("3.0").rules) | set(OPT_IN_RULES)
+    known = set(build_index("3.0").rules) | set(OPT_IN_RULES) | {r for r, *_ in FALLBACK_FACTS}
+    try:
+        from ..rulebook import load_rulebook
+
+        known |= {r.id for r in load_rulebook()}
+    except Exception:  # the rulebook is optional for the codemod (fallback facts)
+        pass
     for rule in disabled + enabled:
         if rule not in known:
             _fail(f"unknown rule {rule!r} (see `layer-migrate rules`)")
@@ -81,7 +86,6 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
             BotDirectory.load(bot_map)
         except ValueError as exc:
             _fail(str(exc))
-    del index
 
     try:
         files, notes = discover(paths, excludes)
