@@ -52,3 +52,42 @@ def test_single_flight_and_second_worker(tmp_path):
         assert ident["display_name"] == "Night Watch" and ident["identity_type"] == "bot"
         senders = {m["parts"][0]["body"].split("-")[0] for m in emu.store.messages(cid)}
         assert senders == {"Night Watch"}
+
+
+def test_bot_provisioning_with_real_workers(tmp_path):
+    """``--workers 2``: two processes, two caches, one bot identity upstream, every send 201."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from layer_migrate.proxy.serving import free_port
+
+    with Emulator().running() as emu:
+        h = emu.headers("3.0")
+        httpx.post(emu.url + emu.path("/users/alice/identity"), headers=h, json={"display_name": "a"})
+        cid = httpx.post(emu.url + emu.path("/conversations"), headers=h, json={
+            "participants": ["layer:///identities/alice"]}).json()["id"].rsplit("/", 1)[-1]
+        port = free_port()
+        p = subprocess.Popen([sys.executable, "-m", "layer_migrate.cli", "proxy", "--upstream", emu.url,
+                              "--port", str(port), "--workers", "2", "--access-log", "off"],
+                             stderr=subprocess.DEVNULL, env={**os.environ})
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+            statuses = asyncio.run(send_many(f"http://127.0.0.1:{port}", emu.app_id, cid, 60, "Ops Bot"))
+        finally:
+            p.send_signal(signal.SIGTERM)
+            p.wait(20)
+        assert statuses == [201] * 60
+        bots = [i for i in emu.store.identities() if i["user_id"].startswith("bot-ops-bot")]
+        assert len(bots) == 1 and bots[0]["display_name"] == "Ops Bot"
+        assert len(emu.store.messages(cid)) == 60
