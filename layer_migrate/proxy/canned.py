@@ -57,6 +57,8 @@ class CannedBehaviour:
     gzip: bool = False
     #: content type of the answer
     content_type: bytes = b"application/json; charset=UTF-8"
+    #: answer without content-length and close the connection (an HTTP/1.0-style body)
+    close_delimited: bool = False
     requests: int = 0
     connections: int = 0
     last_request: bytes = b""
@@ -107,6 +109,13 @@ class _Proto(asyncio.Protocol):
 
             body = gzip.compress(body)
             extra = b"content-encoding: gzip\r\n"
+        if b.close_delimited:
+            out = (b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\nconnection: close\r\n%s\r\n"
+                   % (status, reason, b.content_type, extra)) + body
+            self._write(out)
+            assert self.transport is not None
+            self.transport.close()
+            return
         out = (b"HTTP/1.1 %d %s\r\ncontent-type: %s\r\n%s"
                b"content-length: %d\r\n\r\n" % (status, reason, b.content_type, extra, len(body))) + body
         if b.delay:

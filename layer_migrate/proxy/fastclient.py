@@ -68,6 +68,12 @@ class _Conn(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         self.client._forget(self)
+        if not self.done and exc is None and self.status and "content-length" not in self.headers \
+                and "chunked" not in self.headers.get("transfer-encoding", "").lower():
+            # HTTP/1.0-style body delimited by the close: the close completes the message.
+            self.on_message_complete()
+            self.keep_alive = False
+            return
         if not self.done:
             self._fail(UpstreamFailure("reset", "upstream closed the connection"))
 

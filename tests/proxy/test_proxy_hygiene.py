@@ -239,3 +239,14 @@ def test_chunked_client_body_forwarded_with_length(canned, proxy_for):
         r = httpx.post(f"{p.url}/apps/{APP}/conversations", content=big(),
                        headers={**H3, "content-type": "application/json"})
         assert r.status_code == 413 and b.requests == before
+
+
+@pytest.mark.parametrize("ctype", [b"application/json; charset=UTF-8", b"image/png"])
+def test_close_delimited_upstream_body(proxy_for, ctype):
+    body = canned_message() if b"json" in ctype else bytes(range(256)) * 400
+    with canned_running(CannedBehaviour(body=body, content_type=ctype, close_delimited=True)) as (url, b), \
+            proxy_for(url) as p, httpx.Client() as c:
+        for _ in range(3):
+            r = c.get(f"{p.url}/apps/{APP}/conversations/c", headers=H3)
+            assert r.status_code == 200 and r.content == body
+        assert b.connections == 3
