@@ -187,7 +187,9 @@ class Renderer:
         if not webhook and (user is not None or self.system_unread_fields == "null"):
             is_unread = received = None
             if user is not None:
-                is_unread = msg["recipient_status"].get(user) not in ("read",) and msg["sender"].get("user_id") != user
+                # unread = the user has a status short of "read" (joined-later users have none),
+                # the same rule the unread counts use.
+                is_unread = msg["recipient_status"].get(user) in ("sent", "delivered") and msg["sender"].get("user_id") != user
                 received = (msg.get("received_at") or {}).get(user, msg["sent_at"])
             out["is_unread"] = is_unread
             out["received_at"] = received
