@@ -29,7 +29,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import LayerError, invalid_property, invalid_request
-from .facts import Fact, FieldAction, FieldFact, MediaTypeFact, PatchOpFact, RouteFact
+from .facts import (
+    Fact,
+    FieldAction,
+    FieldFact,
+    MediaTypeFact,
+    PatchOpFact,
+    ResponseReadFact,
+    RouteFact,
+)
 from .versions import STEPS
 
 Way = Literal["up", "down"]
@@ -225,6 +233,12 @@ class Rule:
         fact = FieldFact(self.id, endpoints_returning(kind), "response", path, action, to)
         self.facts.append(fact)
         self.object_facts.append((kind, fact))
+        return fact
+
+    def response_read(self, kind: str, path: str, note: str) -> ResponseReadFact:
+        """Declare for the codemod: code reading ``path`` of ``kind`` responses must be checked."""
+        fact = ResponseReadFact(self.id, endpoints_returning(kind), path, note)
+        self.facts.append(fact)
         return fact
 
     def patch_op(self, property: str, action: Literal["value_to_id", "set_to_clear_and_add"],
@@ -559,6 +573,8 @@ def _fact_text(f: Any) -> str:
         return f"{kind} `{f.from_endpoint}` → `{f.to_method} {f.to_endpoint}`"
     if isinstance(f, MediaTypeFact):
         return f"{kind} `{f.media_type}` from {', '.join(f.from_versions)}"
+    if isinstance(f, ResponseReadFact):
+        return f"{kind} `{f.path}` ({f.note})"
     return kind
 
 

@@ -10,6 +10,8 @@ from layer_migrate.rulebook import Rule
 rule = Rule("v2.participants.basic_identity", spec="R15", step=("1.1", "2.0"),
             direction="response", lossy="drops display_name, avatar_url and url of participants")
 rule.object_field("conversation", "participants[]", "user_id")
+rule.response_read("conversation", "participants[]",
+                   'participants are BasicIdentity objects: read p["user_id"]')
 
 rule.example("conversation",
              {"id": "layer:///conversations/c1", "participants": [

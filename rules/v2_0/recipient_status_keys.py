@@ -7,6 +7,8 @@ from layer_migrate.rulebook import Rule
 
 rule = Rule("v2.recipient_status.keys", spec="R25", step=("1.1", "2.0"), direction="response")
 rule.object_field("message", "recipient_status{}", "user_id")
+rule.response_read("message", "recipient_status{}",
+                   'keys are identity ids: index with the identity id of the user')
 
 rule.example("message",
              {"id": "layer:///messages/m",

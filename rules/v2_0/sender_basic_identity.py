@@ -11,6 +11,8 @@ from layer_migrate.rulebook import Rule
 rule = Rule("v2.sender.basic_identity", spec="R24", step=("1.1", "2.0"), direction="response",
             lossy="drops the sender's display_name and avatar_url")
 rule.object_field("message", "sender", "sender_object")
+rule.response_read("message", "sender.name",
+                   'sender is a BasicIdentity: v1 sender.name (bots) is display_name, and is null-equivalent for users only in v1')
 
 _USER = {"id": "layer:///identities/bcd5", "url": "https://api.layer.com/identities/bcd5",
          "user_id": "bcd5", "display_name": "User A", "avatar_url": "https://x/a.gif"}
