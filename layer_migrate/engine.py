@@ -186,6 +186,9 @@ class EnsureParticipant(Prerequisite):
 # ---- results --------------------------------------------------------------------------------
 @dataclass
 class Translation:
+    """A translated request. ``endpoint`` is the client's endpoint (``blocks.create`` even when R38
+    sends it as ``users.patch``); None for paths the route table does not know."""
+
     request: Request
     prerequisites: list[Prerequisite]
     applied: list[str]
@@ -1022,7 +1025,7 @@ class Engine:
         req = _new_request(ctx.method, ctx.path, ctx.headers, ctx.body)
         if ctx.body is request.body:
             req.raw = request.raw
-        return Translation(req, ctx.prerequisites, applied, ctx.lossy, src, target, ctx.endpoint)
+        return Translation(req, ctx.prerequisites, applied, ctx.lossy, src, target, endpoint)
 
     def _client_version(self, accept: str | None, endpoint: str | None) -> str:
         v = _version_from_accept(accept, is_webhooks_endpoint(endpoint))

@@ -25,7 +25,7 @@ def test_blocks_post_becomes_patch_with_status_mapping():
     assert t.request.headers["accept"] == "application/vnd.layer+json; version=3.0"
     assert t.request.body == [{"operation": "add", "property": "blocks", "id": "layer:///identities/x"}]
     assert t.applied[0] == "hdr.accept.v2" and "v2.blocks.post_to_patch" in t.applied
-    assert (t.source, t.target, t.endpoint) == ("1.1", "3.0", "users.patch")
+    assert (t.source, t.target, t.endpoint) == ("1.1", "3.0", "blocks.create")  # the client's endpoint
     r = translate_response(req, Response(202, {}, None), source="3.0", to="1.1")
     assert r.response.status == 204 and r.response.body is None
     assert r.applied == ["v2.blocks.post_to_patch"]

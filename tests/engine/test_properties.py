@@ -14,7 +14,7 @@ from layer_migrate.engine import (
     translate_webhook,
 )
 from layer_migrate.identity import BotDirectory
-from layer_migrate.routes import BY_NAME
+from layer_migrate.routes import BY_NAME, match
 from layer_migrate.rulebook import OBJECT_KINDS, OBJECT_LOCATIONS
 from layer_migrate.schemas import validate
 
@@ -88,8 +88,9 @@ def test_upgraded_v1_requests_validate_against_the_target_schema(eb, target):
     endpoint, body = eb
     assert validate("1.1", KIND[endpoint], body) == [], "the generator must produce valid v1 bodies"
     t = translate_request(_req(endpoint, body), to=target, options=Options())
-    assert t.endpoint in KIND
-    errors = validate(target, KIND[t.endpoint], t.request.body)
+    assert t.endpoint == endpoint
+    sent = match(t.request.method, t.request.path).name  # blocks.create is sent as users.patch (R38)
+    errors = validate(target, KIND[sent], t.request.body)
     assert errors == [], (json.dumps(t.request.body), errors)
 
 
