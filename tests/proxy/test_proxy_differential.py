@@ -54,11 +54,12 @@ def test_same_answer(runs, step, request):
     assert proxied[step] == direct[step]
 
 
-@pytest.mark.parametrize("step", sorted(KNOWN))
-def test_known_differences_agree_on_status_id_code(runs, step):
+def test_known_differences_agree_on_status_id_code(runs):
     direct, proxied, *_ = runs
-    a, b = direct[step], proxied[step]
-    assert (a["status"], a["body"]["id"], a["body"]["code"]) == (b["status"], b["body"]["id"], b["body"]["code"])
+    for step in sorted(KNOWN):
+        a, b = direct[step], proxied[step]
+        assert (a["status"], a["body"]["id"], a["body"]["code"]) == \
+            (b["status"], b["body"]["id"], b["body"]["code"]), step
 
 
 def test_access_log_names_rules_and_bot_provisioned_once(runs):
