@@ -133,3 +133,30 @@ def test_report_only_forwards_unchanged_and_reports(tmp_path):
 def _send(client, method, path, headers, body):
     r = client.request(method, path, headers=headers, content=body)
     return r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.content
+
+
+def test_sigterm_finishes_inflight_request():
+    import threading
+
+    from layer_migrate.proxy.canned import CannedBehaviour
+
+    with canned_running(CannedBehaviour(delay=1.0)) as (url, _):
+        port = free_port()
+        p = subprocess.Popen([sys.executable, "-m", "layer_migrate.cli", "proxy", "--upstream", url,
+                              "--port", str(port), "--access-log", "off"], stderr=subprocess.PIPE)
+        try:
+            _wait(port)
+            results: list[int] = []
+            t = threading.Thread(target=lambda: results.append(httpx.get(
+                f"http://127.0.0.1:{port}/apps/{APP}/conversations/x", timeout=10,
+                headers={"accept": "application/vnd.layer+json; version=3.0"}).status_code))
+            t.start()
+            time.sleep(0.4)
+            p.send_signal(signal.SIGTERM)
+            t.join(10)
+            assert results == [200]
+        finally:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+            rc = p.wait(20)
+        assert rc == 0
