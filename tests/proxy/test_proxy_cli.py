@@ -159,4 +159,6 @@ def test_sigterm_finishes_inflight_request():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
             rc = p.wait(20)
-        assert rc == 0
+        # uvicorn re-raises the captured SIGTERM after a clean shutdown, so the exit status says
+        # "terminated by SIGTERM" rather than 0; what matters is that the request above finished.
+        assert rc in (0, -signal.SIGTERM)
