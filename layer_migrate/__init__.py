@@ -2,8 +2,8 @@
 
 Public API (pure, no I/O)::
 
-    from layer_migrate import translate_request, translate_response, translate_payload
-    from layer_migrate import Request, Response, LayerError, Options, BotDirectory
+    from layer_migrate import translate_request, translate_response, translate_payload, translate_webhook
+    from layer_migrate import Request, Response, LayerError, Options, BotDirectory, detect_version
 
 See ``layer-migrate rules`` for every change the engine applies.
 """
@@ -22,6 +22,7 @@ __all__ = [
     "Options",
     "Request",
     "Response",
+    "detect_version",
     "identity_id",
     "translate_payload",
     "translate_request",
