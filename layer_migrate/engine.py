@@ -1036,17 +1036,24 @@ class Engine:
 
     def translate_response(self, request: Request, response: Response, source: str,
                            to: str | None = None, options: Options | None = None) -> ResponseTranslation:
-        options = options or _DEFAULT_OPTIONS
-        src = _check(source, "from")
-        endpoint, params = self.route(request.method, request.path, request.headers)
-        target = _check(to, "to") if to else _version_from_accept(request.headers.get("accept"),
-                                                                   is_webhooks_endpoint(endpoint))
+        if options is None:
+            options = _DEFAULT_OPTIONS
+        src = _CHECKED.get(source) or _check(source, "from")
+        headers = request.headers
+        method, path = request.method, request.path
+        hit = None if method == "POST" and "x-http-method-override" in headers else self._routes.get((method, path))
+        endpoint, params = hit if hit is not None else self.route(method, path, headers)
+        if to:
+            target = _CHECKED.get(to) or _check(to, "to")
+        else:
+            accept = headers.get("accept")
+            target = self._client_versions.get((accept, endpoint)) or self._client_version(accept, endpoint)
         if src == target:
             return ResponseTranslation(response, [], [], src, target, endpoint)
-        ctx = Context(src, target, options, endpoint, params, self, request.method, request.path,
+        ctx = Context(src, target, options, endpoint, params, self, method, path,
                       dict(response.headers), response.body, response.status, request)
         applied = ctx.applied
-        for rid, fn in self.response_pipeline(endpoint, src, target):
+        for rid, fn in self._res.get((endpoint, src, target)) or self.response_pipeline(endpoint, src, target):
             if fn(ctx) and rid not in applied:
                 applied.append(rid)
         if 200 <= ctx.status < 300 and ctx.body is not None:
