@@ -43,7 +43,7 @@ MESSAGE_3 = {
     "conversation": {"id": "layer:///conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f",
                      "url": f"https://api.layer.com/apps/{APP}/conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f"},
     "parts": [{"id": "layer:///messages/940de862-3c96-11e4-baad-164230d1df67/parts/5f2b0b50-0bd2-4b4f-9c3e-0f3a8b1c2d3e",
-               "mime_type": "text/plain", "body": "This is the message. " * 2, "updated_at": "2017-10-01T00:00:00Z",
+               "mime_type": "text/plain", "body": "This is the message.", "updated_at": "2017-10-01T00:00:00Z",
                "url": "https://api.layer.com/p/0", "message_url": "https://api.layer.com/m"},
               {"id": "layer:///messages/940de862-3c96-11e4-baad-164230d1df67/parts/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
                "mime_type": "application/json", "body": "{\"title\": \"a card\", \"n\": 1}",
@@ -51,9 +51,9 @@ MESSAGE_3 = {
     "sent_at": "2014-09-09T04:44:47+00:00",
     "sender": identity("12345"),
     "recipient_status": {f"layer:///identities/{u}": s for u, s in
-                         (("12345", "read"), ("999", "sent"), ("111", "delivered"), ("namespace%2F42", "sent"))},
+                         (("12345", "read"), ("999", "sent"), ("namespace%2F42", "delivered"))},
     "position": 120709792, "updated_at": "2017-10-01T00:00:00Z", "is_unread": None, "received_at": None,
-    "receipts_url": f"https://api.layer.com/apps/{APP}/conversations/e67b/messages/940d/receipts",
+    "receipts_url": "https://api.layer.com/apps/A/messages/940d/receipts",
 }
 REQUESTS = {
     "message": ("POST", f"/apps/{APP}/conversations/e67b5da2-95ca-40c4-bfc5-a2a8baaeb50f/messages",
