@@ -8,6 +8,7 @@ Order of checks for every request (each failure is a Layer error object):
 3. ``Accept`` names a version of the right media type (``application/vnd.layer+json``, or
    ``application/vnd.layer.webhooks+json`` under ``/apps/:app/webhooks``) → else ``406
    invalid_header`` with the §1.2 body (§1.2; extra parameters such as ``charset`` tolerated).
+   ``--lenient`` also takes the undocumented webhooks ``version=1.1`` (snap-swap, OBS) as 1.0.
 4. Route (routes.py): unknown path → ``404 invalid_endpoint``; known path, wrong method → ``405``
    + ``Allow`` (§1.5); an endpoint the version does not have → ``405`` when other methods remain on
    that path (blocks POST at 2.0+ → ``Allow: GET``), ``405`` with an empty ``Allow`` for
@@ -232,6 +233,8 @@ class EmulatorApp:
         is_webhooks = len(segments) > 3 and segments[1] == "apps" and segments[3] == "webhooks"
         media, offered = (WEBHOOKS_MEDIA_TYPE, WEBHOOK_VERSIONS) if is_webhooks else (PLATFORM_MEDIA_TYPE, VERSIONS)
         version = version_of(headers.get("accept"), media)
+        if is_webhooks and version == "1.1" and self.lenient:
+            version = "1.0"  # snap-swap sends webhooks version=1.1 (OBS §1.2), undocumented
         if version is None or version not in offered:
             if is_webhooks:
                 raise invalid_header("Accept", "Invalid Accept header; must be of form "

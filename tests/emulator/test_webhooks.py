@@ -313,3 +313,11 @@ def test_first_attempts_arrive_in_event_order(emulator, http, receiver, v1):
     emulator.wait_for(lambda: len(receiver.posts()) >= 20)
     received = [p["headers"]["layer-webhook-request-id"] for p in receiver.posts()]
     assert received == [d["id"] for d in emulator.store.webhook_deliveries()]
+
+
+def test_webhooks_version_1_1_only_when_lenient(emulator, lenient_emulator):
+    for emu, status in ((emulator, 406), (lenient_emulator, 200)):
+        with httpx.Client(base_url=emu.url) as c:
+            r = c.get(emu.path("/webhooks"), headers={"Authorization": f"Bearer {emu.token}",
+                                                       "Accept": "application/vnd.layer.webhooks+json; version=1.1"})
+            assert r.status_code == status
