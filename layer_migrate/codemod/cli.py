@@ -52,6 +52,12 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
 
     Every change is tagged with its rule id; what cannot be decided safely gets a
     "# layer-migrate: <rule> ..." comment. Defaults come from [tool.layer-migrate] in pyproject.toml.
+
+    \b
+    Examples:
+      layer-migrate codemod --diff src/           # show changes, write nothing
+      layer-migrate codemod --check src/ tests/   # CI: exit 1 if anything would change
+      layer-migrate codemod --bot-map bots.json --report todo.md src/
     """
     if diff_mode and check_mode:
         _fail("--diff and --check cannot be combined")
