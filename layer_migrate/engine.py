@@ -837,6 +837,15 @@ class Engine:
         self._obj: dict[tuple[Any, ...], tuple[tuple[str, ObjFn], ...]] = {}
         self._routes: dict[tuple[str, str], tuple[str | None, dict[str, str]]] = {}
         self._client_versions: dict[tuple[str | None, str | None], str] = {}
+        #: rule id → its "lossy" line, reported whenever the rule applied
+        self._lossy = {r.id: f"{r.id}: {r.lossy}" for r in self.rules if r.lossy}
+
+    def _report_lossy(self, ctx: Context) -> None:
+        lz, lossy = self._lossy, ctx.lossy
+        for rid in ctx.applied:
+            text = lz.get(rid)
+            if text is not None and text not in lossy:
+                lossy.append(text)
 
     def route(self, method: str, path: str, headers: dict[str, str]) -> tuple[str | None, dict[str, str]]:
         """(endpoint name, params) of a request, R06 override included; cached (params read-only)."""
@@ -1022,6 +1031,8 @@ class Engine:
                     applied.append(rid)
         if endpoint is None:
             ctx.lossy.append("unknown endpoint: passed through")
+        if applied:
+            self._report_lossy(ctx)
         req = _new_request(ctx.method, ctx.path, ctx.headers, ctx.body)
         if ctx.body is request.body:
             req.raw = request.raw
@@ -1060,6 +1071,8 @@ class Engine:
             ctx.body = self.run_objects_at(endpoint, ctx.body, ctx)
         if endpoint is None:
             ctx.lossy.append("unknown endpoint: passed through")
+        if applied:
+            self._report_lossy(ctx)
         resp = _new_response(ctx.status, ctx.headers, ctx.body)
         if ctx.body is response.body:
             resp.raw = response.raw
@@ -1098,6 +1111,7 @@ class Engine:
             out = self.run_object(kind, body, ctx)
         else:
             raise invalid_request(f"A {kind} payload must be a JSON object", data={"property": kind})
+        self._report_lossy(ctx)
         return PayloadTranslation(out, ctx.applied, ctx.lossy, ctx.prerequisites)
 
 

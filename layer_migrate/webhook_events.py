@@ -256,8 +256,6 @@ def translate_webhook(engine: Engine, event_type: str, body: Any, source: str, t
     actor = actor_to_v1(actor_src, options)
     if actor_src is not None:
         applied.append("wh.actor")
-        if actor_src != actor:
-            lossy.append("wh.actor: profile fields of the actor dropped")
 
     out_body: dict[str, Any] = {}
     message = body.get("message")
@@ -293,7 +291,9 @@ def translate_webhook(engine: Engine, event_type: str, body: Any, source: str, t
     for a in applied:
         if a not in seen:
             seen.append(a)
-    return WebhookTranslation(events, seen, lossy)
+    ctx.applied = seen
+    engine._report_lossy(ctx)
+    return WebhookTranslation(events, seen, ctx.lossy)
 
 
 def _down_to_v2(engine: Engine, event_type: str, body: dict[str, Any], src: str, dst: str,

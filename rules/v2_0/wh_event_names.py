@@ -11,8 +11,8 @@ convention, docs/architecture.md; without it ``Options.conversation_updated_defa
 
 from layer_migrate.rulebook import Rule
 
-rule = Rule("wh.event_names", spec="R50", step=("1.1", "2.0"), endpoints=(), direction="webhook",
-            lossy="events without a 1.0 equivalent are dropped")
+# Lossy only when an event is dropped: that is reported per delivery, with the reason.
+rule = Rule("wh.event_names", spec="R50", step=("1.1", "2.0"), endpoints=(), direction="webhook")
 
 _CONV = {"id": "layer:///conversations/e67b", "participants": [{"id": "layer:///identities/a", "user_id": "a"}],
          "distinct": False, "metadata": {"title": "x"}}

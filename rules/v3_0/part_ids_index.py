@@ -36,7 +36,6 @@ def _reindex(obj: dict[str, Any], ctx: Context) -> Any:
         out.append(part)
     if not changed:
         return obj
-    ctx.note_lossy(rule.id, "part ids rewritten to array positions")
     return {**obj, "parts": out}
 
 
