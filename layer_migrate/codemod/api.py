@@ -134,6 +134,11 @@ def _has_import(module: cst.Module, mod: str, obj: str | None) -> bool:
     return False
 
 
+def _is_docstring(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
+        stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
 def _is_import_line(stmt: cst.CSTNode) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and any(
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)
@@ -153,6 +158,8 @@ def add_imports(module: cst.Module, needed: list[tuple[str, str | None]]) -> cst
     for i, stmt in enumerate(module.body):
         if _is_import_line(stmt):
             last = i
+    if last < 0 and module.body and _is_docstring(module.body[0]):
+        last = 0  # the visitor must see the docstring to put the import after it
     head = module.with_changes(body=module.body[: last + 1], footer=[])
     cctx = CodemodContext()
     for mod, obj in needed:

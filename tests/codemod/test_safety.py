@@ -60,3 +60,11 @@ def test_target_2_writes_version_2():
     out = rewrite_source(V1.encode(), opts("2.0"))
     assert out.code == V1.replace("1.1", "2.0").encode()
     assert [e.rule for e in out.events] == ["hdr.accept.v2"]
+
+
+def test_added_import_follows_crlf_and_the_docstring():
+    src = (b'"""Doc."""\r\n\r\n\r\ndef f(requests, users):\r\n'
+           b'    return requests.post("/apps/A/conversations", json={"participants": users})\r\n')
+    out = rewrite_source(src, opts()).code
+    assert out.startswith(b'"""Doc."""\r\nfrom urllib.parse import quote\r\n')
+    assert b"\n" not in out.replace(b"\r\n", b"")
