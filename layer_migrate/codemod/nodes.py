@@ -12,7 +12,6 @@ from .cstutil import (
 )
 
 MARKER_PREFIX = "# layer-migrate:"
-PATCH_CT = "application/vnd.layer-patch+json"
 _NOTIFICATION_KEYS = {"text", "sound", "title", "category", "title-loc-key", "title-loc-args",
                       "loc-key", "loc-args", "action-loc-key", "apns", "data", "recipients"}
 _PATCH_KEYS = {"operation", "property", "value", "id", "index"}
@@ -24,12 +23,21 @@ R_SENDER_READ = "v2.sender.basic_identity"
 
 @dataclass
 class Event:
+    """One site the rewriter touched: ``kind`` is ``"rewritten"`` or ``"marked"``."""
+
     rule: str
-    kind: str  # "rewritten" | "marked"
+    kind: str
 
 
 @dataclass
 class FileContext:
+    """What the pre-scan of a file's text decided (see :mod:`.api`).
+
+    ``layer_file``: the file talks to the Layer API, so v1 body *shapes* and response reads are
+    trusted without a call site; ``webhook_file``: it consumes webhook deliveries, whose payloads
+    are versioned by the webhook registration — their reads are left alone.
+    """
+
     layer_file: bool
     webhook_file: bool
 
