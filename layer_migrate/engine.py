@@ -184,7 +184,7 @@ class EnsureParticipant(Prerequisite):
 
 
 # ---- results --------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class Translation:
     """A translated request. ``endpoint`` is the client's endpoint (``blocks.create`` even when R38
     sends it as ``users.patch``); None for paths the route table does not know."""
@@ -203,7 +203,7 @@ class Translation:
                 "applied": list(self.applied), "lossy": list(self.lossy)}
 
 
-@dataclass
+@dataclass(slots=True)
 class ResponseTranslation:
     response: Response
     applied: list[str]
@@ -978,12 +978,19 @@ class Engine:
     def run_object(self, kind: str, obj: Any, ctx: Context, source: str | None = None,
                    target: str | None = None) -> Any:
         """Translate one ``kind`` object with the context's versions (or those given)."""
-        for rid, fn in self.object_pipeline(kind, source or ctx.source, target or ctx.target):
+        key = (kind, source or ctx.source, target or ctx.target)
+        applied, lz = ctx.applied, self._lossy
+        pipeline = self._obj.get(key)
+        if pipeline is None:
+            pipeline = self.object_pipeline(*key)
+        for rid, fn in pipeline:
             new = fn(obj, ctx)
             if new is not obj:
                 obj = new
-                if rid not in ctx.applied:
-                    ctx.applied.append(rid)
+                if rid not in applied:
+                    applied.append(rid)
+                    if rid in lz and lz[rid] not in ctx.lossy:
+                        ctx.lossy.append(lz[rid])
         return obj
 
     def run_objects_at(self, endpoint: str | None, body: Any, ctx: Context) -> Any:
@@ -1020,8 +1027,10 @@ class Engine:
             body = _parse_raw(request.raw, headers.get("content-type"))
         ctx = Context(src, target, options, endpoint, params, self, method, path, dict(headers), body, 200,
                       request)
-        applied = ctx.applied
-        pipeline = self._req.get((endpoint, src, target)) or self.request_pipeline(endpoint, src, target)
+        applied, lz = ctx.applied, self._lossy
+        pipeline = self._req.get((endpoint, src, target))
+        if pipeline is None:
+            pipeline = self.request_pipeline(endpoint, src, target)
         for rid, fn in pipeline:
             done = fn(ctx)
             if done:
@@ -1029,10 +1038,10 @@ class Engine:
                     applied.extend(done)
                 elif rid not in applied:
                     applied.append(rid)
+                    if rid in lz and lz[rid] not in ctx.lossy:
+                        ctx.lossy.append(lz[rid])
         if endpoint is None:
             ctx.lossy.append("unknown endpoint: passed through")
-        if applied:
-            self._report_lossy(ctx)
         req = _new_request(ctx.method, ctx.path, ctx.headers, ctx.body)
         if ctx.body is request.body:
             req.raw = request.raw
@@ -1063,16 +1072,19 @@ class Engine:
             return ResponseTranslation(response, [], [], src, target, endpoint)
         ctx = Context(src, target, options, endpoint, params, self, method, path,
                       dict(response.headers), response.body, response.status, request)
-        applied = ctx.applied
-        for rid, fn in self._res.get((endpoint, src, target)) or self.response_pipeline(endpoint, src, target):
+        applied, lz = ctx.applied, self._lossy
+        pipeline = self._res.get((endpoint, src, target))
+        if pipeline is None:
+            pipeline = self.response_pipeline(endpoint, src, target)
+        for rid, fn in pipeline:
             if fn(ctx) and rid not in applied:
                 applied.append(rid)
+                if rid in lz and lz[rid] not in ctx.lossy:
+                    ctx.lossy.append(lz[rid])
         if 200 <= ctx.status < 300 and ctx.body is not None:
             ctx.body = self.run_objects_at(endpoint, ctx.body, ctx)
         if endpoint is None:
             ctx.lossy.append("unknown endpoint: passed through")
-        if applied:
-            self._report_lossy(ctx)
         resp = _new_response(ctx.status, ctx.headers, ctx.body)
         if ctx.body is response.body:
             resp.raw = response.raw
@@ -1111,7 +1123,6 @@ class Engine:
             out = self.run_object(kind, body, ctx)
         else:
             raise invalid_request(f"A {kind} payload must be a JSON object", data={"property": kind})
-        self._report_lossy(ctx)
         return PayloadTranslation(out, ctx.applied, ctx.lossy, ctx.prerequisites)
 
 
