@@ -4,7 +4,8 @@ Other tools and scripts call these commands, so the shapes are fixed: ``translat
 one exchange ``{"method", "path", "headers", "body"}`` and writes ``{"request", "prerequisites",
 "applied", "lossy"}``; ``translate response`` reads ``{"request", "response"}`` and writes
 ``{"response", "applied", "lossy"}``. Exit codes: 0 done, 1 the translation was refused (the Layer
-error object is printed on stdout) or a body is invalid, 2 bad usage or input (one line on stderr,
+error object ``{id, code, message, url, data}`` is printed on stdout, the HTTP status on stderr) or
+a body is invalid, 2 bad usage or input (one line on stderr,
 ``file:line: reason``). Never a traceback.
 """
 
@@ -65,7 +66,9 @@ def _emit(data: Any) -> None:
 
 
 def _refused(exc: LayerError) -> NoReturn:
-    _emit({"error": exc.to_json(), "status": exc.status})
+    """A refusal: the Layer error object on stdout (what the client would get), status on stderr."""
+    _emit(exc.to_json())
+    click.echo(f"layer-migrate: refused with HTTP {exc.status} {exc.id}: {exc.message}", err=True)
     sys.exit(1)
 
 

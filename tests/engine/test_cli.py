@@ -65,9 +65,9 @@ def test_refusal_prints_layer_error_and_exits_1():
           "body": {"recipients": "everyone", "sender": {"name": "A"}, "parts": []}}
     p = run(["translate", "request", "--to", "3.0"], json.dumps(ex))
     assert p.returncode == 1
-    err = json.loads(p.stdout)["error"]
-    assert err["id"] == "invalid_property" and err["data"] == {"property": "recipients"}
-    assert "Traceback" not in p.stderr
+    err = json.loads(p.stdout)
+    assert err["id"] == "invalid_property" and err["code"] == 105 and err["data"] == {"property": "recipients"}
+    assert "HTTP 422" in p.stderr and "Traceback" not in p.stderr
 
 
 @pytest.mark.parametrize(("args", "stdin", "needle"), [
