@@ -13,6 +13,8 @@ Hooks come in four flavours, by what they see:
   something (the rule id then appears in ``applied``).
 * ``@rule.response_down`` / ``@rule.response_up`` — ``fn(ctx) -> bool`` on a response (status,
   headers, body; ``ctx.request`` is the client's original request).
+* ``@rule.accept_up`` — a request hook that only reads/writes ``ctx.headers["accept"]`` (R04); the
+  engine folds these into one phase cached per Accept value.
 * ``@rule.object_down(kind)`` / ``@rule.object_up(kind)`` — ``fn(obj, ctx) -> obj`` on one API
   object (``message``, ``conversation``, ``announcement``, ``identity``, ``block``, ``user``,
   ``webhook``) wherever it appears: responses, 409 error data, webhook deliveries, stored payloads.
@@ -93,7 +95,9 @@ class Context:
     ``method``/``path``/``headers``/``body``/``status``. ``perspective`` is ``"user"`` for the
     user-perspective endpoints (R29 keeps ``received_at``/``is_unread`` there), else ``"system"``;
     ``in_last_message`` is True while a conversation's ``last_message`` is translated (R18/R29);
-    ``webhook`` is True inside webhook deliveries (R24: single-key sender, R51).
+    ``webhook`` is True inside webhook deliveries (R24: single-key sender, R51). ``step`` is set
+    only while Accept-only hooks (:meth:`Rule.accept_up`, MediaTypeFacts) run. ``engine`` lets a
+    hook translate an embedded object (``ctx.engine.run_object(kind, obj, ctx)``, R09/R18).
     """
 
     __slots__ = (
