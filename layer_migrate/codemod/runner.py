@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -202,8 +203,15 @@ def run(files: list[Path], settings: Settings, mode: str, jobs: int = 1,
             yield r
         return
     chunk = max(1, min(64, len(work) // (jobs * 8) or 1))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for r in pool.map(_run_one, work, chunksize=chunk):
-            if progress:
-                progress(r)
-            yield r
+    # Forked workers share the parent's heap copy-on-write; freezing it keeps their garbage
+    # collector from walking (and so copying) every inherited object.
+    gc.collect()
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for r in pool.map(_run_one, work, chunksize=chunk):
+                if progress:
+                    progress(r)
+                yield r
+    finally:
+        gc.unfreeze()
