@@ -448,6 +448,8 @@ def _act_bot_identity(v: Any, ctx: Context, where: str) -> Any:
     if uid is None:
         raise invalid_property(where, f"No bot identity is configured for sender name {v!r}")
     ctx.require(EnsureIdentity(uid, v))
+    if ctx.options.provision_bot_as_participant and "conversation" in ctx.params:
+        ctx.require(EnsureParticipant(ctx.params["conversation"], uid))  # R22 risk option
     return fast_identity_id(uid)
 
 

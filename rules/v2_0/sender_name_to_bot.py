@@ -5,31 +5,16 @@ Identity must be created even for a Bot". The name maps through ``Options.bots``
 name → bot user id, deterministic ``bot-<slug>`` default) and the translation returns an
 :class:`~layer_migrate.engine.EnsureIdentity` prerequisite (``POST …/users/<bot>/identity``
 ``{"display_name": N, "identity_type": "bot"}``). With ``provision_bot_as_participant`` it also
-asks for the bot to be added to the conversation (INFERRED risk of rejection otherwise).
+asks for the bot to be added to the conversation (INFERRED risk of rejection otherwise) — both are
+done by the declared ``bot_identity`` action, so the codemod and the engine agree.
 """
 
-from layer_migrate.identity import user_id_of
-from layer_migrate.rulebook import Context, Rule
+from layer_migrate.rulebook import Rule
 
 rule = Rule("v2.sender.name_to_bot", spec="R22", step=("1.1", "2.0"),
             endpoints={"messages.send", "announcements.send"}, direction="request",
             lossy="clients now see a real bot identity instead of user_id null")
 rule.request_field("sender.name", "bot_identity", to="sender_id")
-
-
-@rule.request_up
-def bot_participant(ctx: Context) -> bool:
-    if not ctx.options.provision_bot_as_participant or ctx.endpoint != "messages.send":
-        return False
-    from layer_migrate.engine import EnsureParticipant
-
-    sender = ctx.body.get("sender_id") if isinstance(ctx.body, dict) else None
-    uid = user_id_of(sender)
-    if uid is None or not ctx.options.bots.is_bot(uid):
-        return False
-    ctx.require(EnsureParticipant(ctx.params["conversation"], uid))
-    return True
-
 
 rule.example("request", {"sender": {"name": "t-bone"}, "parts": [{"body": "Hi", "mime_type": "text/plain"}]},
              {"sender_id": "layer:///identities/bot-t-bone",
