@@ -181,18 +181,19 @@ def _spec_numbers() -> dict[str, str]:
 
 def _rules_cell(rules: list[str], specs: dict[str, str]) -> str:
     skip = {"hdr.accept.v2", "hdr.accept.v3"}  # applied to every call: said once above the table
-    shown = [specs.get(r, r) for r in rules if r not in skip]
-    return " ".join(dict.fromkeys(shown)) if shown else "-"
+    shown = sorted({specs.get(r, r) for r in rules if r not in skip},
+                   key=lambda s: (len(s), s))  # R9 before R14
+    return " ".join(shown) if shown else "-"
 
 
 def _exchange_table(records: list[dict[str, Any]], steps: list[Step]) -> Table:
     specs = _spec_numbers()
     table = Table(title=f"v1 calls through the proxy (upstream speaks {UPSTREAM_VERSION})",
                   width=WIDTH, show_lines=False, title_justify="left")
-    table.add_column("v1 call", overflow="fold", ratio=6, min_width=32)
-    table.add_column(f"sent as {UPSTREAM_VERSION}", overflow="fold", ratio=4)
+    table.add_column("v1 call", overflow="fold", min_width=33)
+    table.add_column(f"sent as {UPSTREAM_VERSION}", overflow="fold")
     table.add_column("st", justify="right", no_wrap=True)
-    table.add_column("rules", overflow="fold", ratio=2)
+    table.add_column("rules", overflow="fold", ratio=1)
     for rec in records:
         v1 = f"{rec['method']} {short_path(rec['path'])}"
         up_method = rec.get("upstream_method") or rec["method"]
@@ -263,9 +264,9 @@ def run_demo(console: Console) -> None:
                 if not receiver.received:
                     raise DemoFailure("no webhook reached the v1 receiver within 10 s")
                 for event in receiver.received:
-                    console.print(f"message.sent from {event['from']!r}: {event['text']!r} "
-                                  f"(signature verified with the v1 secret)")
-                console.print("[green]✓[/] Message.created (3.0) → message.sent (1.0), re-signed")
+                    console.print(f"message.sent  from {event['from']!r}: {event['text']!r}")
+                console.print("[green]✓[/] Message.created (3.0) → message.sent (1.0), re-signed;")
+                console.print("  the receiver verified each signature with its own v1 secret")
 
         console.rule("[bold]4. The codemod on a copy of the sample (--diff)")
         report = run_codemod(app_copy, bot_map, workdir)

@@ -283,6 +283,11 @@ class Migrator:
             return resp  # untouched, or a non-JSON body streamed unchanged
         r = self.engine.translate_response(plan.original, resp, source=self.upstream_version,
                                            to=plan.client_version, options=self.options)
+        # The access log, report and metrics name every rule the exchange needed, both ways.
+        if r.applied:
+            plan.applied.extend(rule for rule in r.applied if rule not in plan.applied)
+        if r.lossy:
+            plan.lossy.extend(note for note in r.lossy if note not in plan.lossy)
         return r.response
 
 
