@@ -25,7 +25,7 @@ def test_demo_runs_every_step_and_fits_80_columns():
     # v1 calls became their 3.0 forms with the rules that did it
     assert "POST /users/alice/blocks" in out and "PATCH /users/alice" in out
     assert "R38" in out and "R22" in out and "R14" in out
-    assert "message.sent from 'alice'" in out
+    assert "message.sent  from 'alice'" in out
     assert "demo finished" in out
     too_wide = [line for line in out.splitlines() if len(line) > 80]
     assert not too_wide, too_wide
