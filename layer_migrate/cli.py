@@ -59,7 +59,7 @@ def main() -> None:
     """Move Layer Platform API integrations from 1.x to 2.0/3.0.
 
     \b
-    Start here:
+    Examples (start here):
       layer-migrate demo                      # everything, on the bundled sample app
       layer-migrate rules                     # what changed, rule by rule
       layer-migrate emulator --port 8000      # a local Platform API (1.0-3.0)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -31,9 +32,20 @@ def test_demo_runs_every_step_and_fits_80_columns():
     assert not too_wide, too_wide
 
 
-@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
-def test_every_command_help_has_an_example(command):
-    result = CliRunner().invoke(main, [command, "--help"])
+def all_command_paths() -> list[list[str]]:
+    """Every command and nested subcommand (translate request, proxy report, ...)."""
+    paths: list[list[str]] = [[]]
+    for name in sorted(SUBCOMMANDS):
+        paths.append([name])
+        command = main.get_command(None, name)
+        if isinstance(command, click.Group):
+            paths.extend([name, sub] for sub in command.list_commands(None))
+    return paths
+
+
+@pytest.mark.parametrize("path", all_command_paths(), ids=lambda p: " ".join(p) or "layer-migrate")
+def test_every_command_help_has_an_example(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "example" in result.output.lower(), result.output
 

@@ -145,7 +145,14 @@ def serve(cfg: ProxyConfig) -> None:
 @click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def report(logs: tuple[str, ...], as_json: bool) -> None:
-    """Summarise report-only (or access) logs: which rules legacy callers need, and who they are."""
+    """Summarise report-only (or access) logs: which rules legacy callers need, and who they are.
+
+    \b
+    Example:
+      layer-migrate proxy --upstream http://old-api --report-only --report-log calls.jsonl
+      layer-migrate proxy report calls.jsonl            # table
+      layer-migrate proxy report --json calls.jsonl     # for scripts
+    """
     from .report import render_summary, summarise
 
     try:
