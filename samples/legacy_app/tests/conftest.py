@@ -14,7 +14,7 @@ from legacy_app.layer_client import LayerClient
 from layer_migrate.emulator import Emulator
 
 USERS = {"alice": "Alice Customer", "bob": "Bob Agent", "carol": "Carol Supervisor",
-         "dave+ext@partner.example": "Dave (partner)", "support-bot": "Support"}
+         "partner/dave+ext@example.com": "Dave (partner)", "support-bot": "Support"}
 
 
 @pytest.fixture(scope="session")
