@@ -114,6 +114,9 @@ def _strip_blocks(node: cst.BaseExpression, delete: bool) -> tuple[cst.BaseExpre
             target = right.elements[0].value if isinstance(right, cst.Tuple) else right
             return make_str(new_fmt, node.left), _unquote_call(target)  # type: ignore[arg-type]
         return None
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format" \
+            and isinstance(node.func.value, cst.SimpleString):
+        return _strip_format(node, delete)
     if isinstance(node, cst.Call):
         for i in range(len(node.args) - 1, -1, -1):
             text = url_text(node.args[i].value)
@@ -125,6 +128,31 @@ def _strip_blocks(node: cst.BaseExpression, delete: bool) -> tuple[cst.BaseExpre
                 args[i] = args[i].with_changes(value=res[0])
                 return node.with_changes(args=args), res[1]
     return None
+
+
+def _strip_format(node: cst.Call, delete: bool) -> tuple[cst.BaseExpression, cst.BaseExpression | None] | None:
+    """``"{}/users/{}/blocks/{}".format(base, owner, user)`` (positional ``{}`` fields only)."""
+    template = node.func.value  # type: ignore[attr-defined]
+    fmt = str_value(template)
+    if fmt is None or re.search(r"\{[^{}]+\}", fmt):
+        return None
+    positional = [i for i, a in enumerate(node.args) if a.keyword is None and not a.star]
+    if fmt.count("{}") != len(positional):
+        return None
+    func = node.func
+    if not delete:
+        if not _CREATE_TAIL.search(fmt):
+            return None
+        return node.with_changes(func=func.with_changes(value=make_str(_CREATE_TAIL.sub("", fmt), template))), None  # type: ignore[attr-defined]
+    if not re.search(r"/blocks/\{\}/?$", fmt):
+        return None
+    last = positional[-1]
+    args = [a for i, a in enumerate(node.args) if i != last]
+    if args:
+        args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    new_fmt = re.sub(r"/blocks/\{\}/?$", "", fmt)
+    return node.with_changes(func=func.with_changes(value=make_str(new_fmt, template)), args=args), \
+        _unquote_call(node.args[last].value)  # type: ignore[attr-defined]
 
 
 def _with_content_type(headers: cst.BaseExpression, ct: cst.SimpleString) -> cst.BaseExpression:
