@@ -78,7 +78,8 @@ class RouteFact:
     property: str
     body_op: Literal["add", "remove"]
     user_from: str
-    #: v1 status the client expects and the newer server's status (202 → 204).
+    #: ``(v1 status the client expects, newer server's status)``, e.g. ``(204, 202)``: the newer
+    #: server answers 202 and the v1 client is told 204.
     status_map: tuple[int, int] | None = None
 
 
