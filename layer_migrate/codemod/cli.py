@@ -13,7 +13,7 @@ import click
 
 from ..identity import BotDirectory
 from .config import ConfigError, load_config
-from .facts_table import FALLBACK_FACTS, OPT_IN_RULES, build_index
+from .facts_table import OPT_IN_RULES, build_index
 from .report import Summary
 from .runner import InputError, Settings, discover, run
 
@@ -77,7 +77,7 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
     excludes = tuple(exclude) + tuple(cfg.get("exclude", ()))
     jobs = jobs or int(cfg.get("jobs", 1))
 
-    known = set(build_index("3.0").rules) | set(OPT_IN_RULES) | {r for r, *_ in FALLBACK_FACTS}
+    known = set(build_index("3.0").rules) | set(OPT_IN_RULES)
     try:
         from ..rulebook import load_rulebook
 

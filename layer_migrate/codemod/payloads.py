@@ -7,6 +7,7 @@ import libcst as cst
 
 from ..facts import FieldFact, PatchOpFact
 from ..identity import default_bot_user_id
+from ..webhook_events import EVENTS_UP
 from .cstutil import (
     dict_items,
     dict_keys,
@@ -16,7 +17,6 @@ from .cstutil import (
     replace_item,
     str_value,
 )
-from .facts_table import WEBHOOK_EVENTS_UP
 from .nodes import (
     _NOTIFICATION_KEYS,
     _PATCH_KEYS,
@@ -78,7 +78,7 @@ class PayloadRewrites:
             elements = []
             for el in events.value.elements:
                 name = str_value(el.value)
-                new = WEBHOOK_EVENTS_UP.get(name or "")
+                new = EVENTS_UP.get(name or "")
                 if new is None:
                     elements.append(el)
                 elif new not in seen:

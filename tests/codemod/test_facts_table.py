@@ -1,6 +1,6 @@
 """The codemod reads *what* changes from the rulebook's declared facts."""
 
-from layer_migrate.codemod.facts_table import FALLBACK_FACTS, build_index
+from layer_migrate.codemod.facts_table import build_index
 from layer_migrate.rulebook import load_rulebook
 from layer_migrate.versions import PLATFORM_MEDIA_TYPE, WEBHOOKS_MEDIA_TYPE
 
@@ -15,11 +15,17 @@ def test_rule_ids_come_from_the_rulebook():
     assert idx.spec_of("v2.participants.identity_ids") == "R14"
 
 
-def test_fallback_only_fills_gaps():
+def test_every_fact_comes_from_a_rule():
+    rules = {r.id: r for r in load_rulebook()}
     idx = build_index("3.0")
-    # rule facts the rulebook declares are taken from it, not from the fallback table
-    assert not any(u.startswith("v2.participants.identity_ids:") for u in idx.fallback_used)
-    assert all(rule in {r for r, *_ in FALLBACK_FACTS} for rule in (u.split(":")[0] for u in idx.fallback_used))
+    for facts in idx.fields.values():
+        assert all(f in rules[f.rule].facts for f in facts)
+    for facts in idx.patch_ops.values():
+        assert all(f in rules[f.rule].facts for f in facts)
+    assert all(f in rules[f.rule].facts for f in idx.routes.values())
+    assert all(f in rules[f.rule].facts for f in idx.reads.values())
+    # response reads the codemod marks are declared by R15/R24/R25
+    assert {"v2.participants.basic_identity", "v2.sender.basic_identity", "v2.recipient_status.keys"} <= set(idx.reads)
 
 
 def test_target_version_selects_steps():
