@@ -55,6 +55,8 @@ def test_same_answer(runs, step, request):
 
 
 def test_known_differences_agree_on_status_id_code(runs):
+    if not KNOWN:
+        pytest.skip("no known differences between the direct and the proxied answers")
     direct, proxied, *_ = runs
     for step in sorted(KNOWN):
         a, b = direct[step], proxied[step]
