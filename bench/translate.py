@@ -3,8 +3,8 @@
 Run: ``python bench/translate.py [--quick]``. Everything is measured in the same run on the same
 bytes, and reported as ratios: (a) the engine's 3.0 → 1.0 downgrade of a ~1.4 KB message response
 and its 1.0 → 3.0 upgrade of a message / conversation / block-list request; (b) one hand-written
-function per case doing exactly the same translation (the lower bound a rulebook-free proxy would
-pay); (c) orjson and stdlib ``json`` parse + serialize of the body bytes (what any proxy pays
+function per case doing exactly the same translation, including the v1 refusals the engine makes
+on the way (R23 sender, R32 parts) — the lower bound a rulebook-free proxy would pay; (c) orjson and stdlib ``json`` parse + serialize of the body bytes (what any proxy pays
 anyway). Targets: engine ≤ 2× hand-written, and below stdlib json parse+serialize.
 Writes ``bench/results/translate.json``.
 """
@@ -16,6 +16,7 @@ import json
 import platform
 import sys
 import timeit
+from base64 import b64decode
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -102,12 +103,26 @@ def hand_downgrade_message(req: Request, status: int, headers: dict[str, str], b
     return status, dict(headers), out
 
 
+def _hand_validate_message(body: dict[str, Any]) -> None:
+    """The refusals the engine makes before translating a v1 send (R23, R32): a fair baseline has
+    to make them too, or it is measuring a function that forwards invalid v1 bodies."""
+    s = body.get("sender")
+    if not isinstance(s, dict) or (s.get("user_id") is None) == (s.get("name") is None):
+        raise ValueError("sender")
+    for part in body.get("parts") or ():
+        if not isinstance(part, dict) or ("body" in part and "content" in part):
+            raise ValueError("part")
+        if part.get("encoding") == "base64":
+            b64decode(part["body"].encode("ascii"), validate=True)
+
+
 def hand_upgrade(req: Request) -> tuple:
     headers = dict(req.headers)
     headers["accept"] = "application/vnd.layer+json; version=3.0"
     body = req.body
     method, path = req.method, req.path
     if path.endswith("/messages"):
+        _hand_validate_message(body)
         b = {k: v for k, v in body.items() if k != "sender"}
         b["sender_id"] = _ident(body["sender"]["user_id"])
         n = body.get("notification")
