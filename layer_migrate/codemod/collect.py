@@ -11,6 +11,7 @@ call's body to the dict nodes it came from. Endpoints come from :func:`layer_mig
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -187,7 +188,86 @@ class Collector(cst.CSTVisitor):
         return col
 
 
+# ---- a read-only walk in libcst's visiting order ---------------------------------------------
+# libcst's visitors rebuild every node they pass (``_visit_and_replace_children`` constructs and
+# validates a copy even for a read-only CSTVisitor); the collect pass only reads, so it walks the
+# tree itself, in the same order, and skips whitespace and punctuation.
+
+#: attributes that only ever hold whitespace, comments or punctuation
+_NOISE = frozenset({"lpar", "rpar", "leading_lines", "lines_after_decorators", "trailing_whitespace",
+                    "leading_whitespace", "comma", "semicolon", "equal", "header", "footer", "lbrace",
+                    "rbrace", "lbracket", "rbracket", "dot", "colon", "first_colon", "second_colon",
+                    "operator", "asynchronous", "relative"})
+
+
+class _AttributeOrder(cst.CSTVisitor):
+    """Records the order in which libcst visits one node's attributes (children not entered)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        pass
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        self.names.append(attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+
+_CHILD_ATTRS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_attrs(node: cst.CSTNode) -> tuple[str, ...]:
+    """The attributes of ``type(node)`` that can hold code, in libcst's visiting order.
+
+    The order is read off libcst itself (one ``_visit_and_replace_children`` per node type and
+    process); the only attribute libcst visits conditionally (``format_spec``, when present) comes
+    last, as do any fields the recorded instance did not visit.
+    """
+    rec = _AttributeOrder()
+    node._visit_and_replace_children(rec)
+    names = list(dict.fromkeys(rec.names))
+    names += [f.name for f in dataclasses.fields(node) if f.name not in names]
+    attrs = tuple(n for n in names if n not in _NOISE and not n.startswith("whitespace"))
+    _CHILD_ATTRS[type(node)] = attrs
+    return attrs
+
+
+def _walk(c: Collector, node: cst.CSTNode) -> None:
+    if id(node) in c.skip:
+        return
+    t = type(node)
+    if t is cst.Call:
+        c.visit_Call(node)  # type: ignore[arg-type]
+    elif t is cst.Assign:
+        c.visit_Assign(node)  # type: ignore[arg-type]
+    elif t is cst.AnnAssign:
+        c.visit_AnnAssign(node)  # type: ignore[arg-type]
+    elif t is cst.Return:
+        c.visit_Return(node)  # type: ignore[arg-type]
+    elif t is cst.FunctionDef:
+        c.visit_FunctionDef(node)  # type: ignore[arg-type]
+    attrs = _CHILD_ATTRS.get(t)
+    if attrs is None:
+        attrs = _child_attrs(node)
+    for name in attrs:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            _walk(c, value)
+        elif isinstance(value, (tuple, list)):
+            for child in value:
+                _walk(c, child)
+    if t is cst.FunctionDef:
+        c.leave_FunctionDef(node)  # type: ignore[arg-type]
+
+
 def collect(module: cst.Module, skip: set[int] | None = None) -> Collected:
+    """Run :class:`Collector` over ``module`` (same calls, same order as ``module.visit``)."""
     c = Collector(skip)
-    module.visit(c)
+    _walk(c, module)
     return c.result()
