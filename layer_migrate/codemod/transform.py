@@ -53,6 +53,22 @@ _STATEMENTS: frozenset[type] = frozenset(
                 getattr(cst, "TryStar", None), cst.FunctionDef, cst.ClassDef, getattr(cst, "Match", None))
     if t is not None)
 
+#: Node types the rewriter never changes and that hold nothing it could change (names, numbers,
+#: strings, whitespace, punctuation, operators, imports): not entered, so libcst does not rebuild
+#: them; their ``leave_*`` (``leave_SimpleString``) still runs.
+_LEAVES: frozenset[type] = frozenset(
+    t for t in vars(cst).values()
+    if isinstance(t, type) and issubclass(t, cst.CSTNode) and not getattr(t, "__abstractmethods__", None)
+    and (issubclass(t, (cst.BaseParenthesizableWhitespace, cst.BaseUnaryOp, cst.BaseBooleanOp,
+                        cst.BaseBinaryOp, cst.BaseCompOp, cst.BaseAugOp))
+         or t in (cst.Name, cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis,
+                  cst.FormattedStringText, cst.Comment, cst.EmptyLine, cst.Newline, cst.TrailingWhitespace,
+                  cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.ImportStar,
+                  cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+                  cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Asynchronous, cst.ParamStar, cst.ParamSlash,
+                  cst.Import, cst.ImportFrom, cst.ImportAlias, cst.Pass, cst.Break, cst.Continue,
+                  cst.Global, cst.Nonlocal)))
+
 
 class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransformer):
     """Rewrites one module; ``events`` and ``bots_used`` say what it did (for the report)."""
@@ -98,11 +114,21 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         self.events.append(Event(rule, "marked"))
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if type(node) in _STATEMENTS:
+        t = type(node)
+        if t in _LEAVES:
+            return False
+        if t in _STATEMENTS:
             self._stmt_markers.append([])
             if id(node) in self.skip:  # nothing to rewrite in there (api.prune)
                 return False
         return super().on_visit(node)
+
+    # no visit_<Node>_<attribute> / leave_<Node>_<attribute> hooks: skip libcst's lookups
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        pass
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
         result = super().on_leave(original_node, updated_node)
