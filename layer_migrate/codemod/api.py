@@ -91,14 +91,15 @@ def _assigned_names(stmt: cst.CSTNode) -> list[str]:
     return names
 
 
-def prune(module: cst.Module) -> set[int]:
+def prune(module: cst.Module, codes_out: dict[int, tuple[cst.CSTNode, str]] | None = None) -> set[int]:
     """Ids of top-level (and class-level) statements that cannot hold anything to rewrite.
 
     Both passes skip those subtrees: walking and rebuilding a libcst tree in Python costs about
     ten times its parse, so not walking functions that never mention the API is what keeps the
     codemod within reach of a bare parse on Layer files. Names of constants that hold a
     trigger (``BLOCKS_URL = ".../blocks/%s"``) become triggers themselves, so a call that
-    uses one is still visited.
+    uses one is still visited. ``codes_out`` receives the generated text of each top-level
+    statement (``id → (node, text)``) for :func:`module_bytes`.
     """
     codes: list[tuple[cst.CSTNode, str, cst.ClassDef | None]] = []
     for stmt in module.body:
@@ -106,7 +107,10 @@ def prune(module: cst.Module) -> set[int]:
             for inner in stmt.body.body:
                 codes.append((inner, module.code_for_node(inner), stmt))
         else:
-            codes.append((stmt, module.code_for_node(stmt), None))
+            code = module.code_for_node(stmt)
+            codes.append((stmt, code, None))
+            if codes_out is not None:
+                codes_out[id(stmt)] = (stmt, code)
     triggers = list(STATEMENT_TRIGGERS)
     for stmt, code, _ in codes:
         if any(t in code for t in STATEMENT_TRIGGERS):
@@ -116,6 +120,25 @@ def prune(module: cst.Module) -> set[int]:
         if not any(t in code for t in triggers):
             skip.add(id(stmt))
     return skip
+
+
+def module_bytes(module: cst.Module, codes: dict[int, tuple[cst.CSTNode, str]]) -> bytes:
+    """``module.bytes``, reusing the text already generated for top-level statements in ``codes``.
+
+    libcst generates a module as its header lines, its statements and its footer lines, one
+    after the other (``Module._codegen_impl``); a statement object found in ``codes`` (nodes are
+    immutable, and the rewriter hands back untouched statements as the original objects) has that
+    text. A file without a trailing newline (libcst then drops the last newline token) is
+    generated the plain way.
+    """
+    if not module.has_trailing_newline:
+        return module.bytes
+    parts = [module.code_for_node(h) for h in module.header]
+    for stmt in module.body:
+        hit = codes.get(id(stmt))
+        parts.append(hit[1] if hit is not None and hit[0] is stmt else module.code_for_node(stmt))
+    parts += [module.code_for_node(f) for f in module.footer]
+    return ("".join(parts) or module.default_newline).encode(module.encoding)
 
 
 def _has_import(module: cst.Module, mod: str, obj: str | None) -> bool:
@@ -321,12 +344,15 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     ctx = FileContext(layer_file=bool(_LAYER_FILE.search(code)), webhook_file=bool(_WEBHOOK_FILE.search(code)))
     builder = IdentityBuilder(options.identity_helper,
                               "urllib.parse.quote" if _quote_taken(module) else "quote")
-    skip = prune(module)
+    codes: dict[int, tuple[cst.CSTNode, str]] = {}
+    skip = prune(module, codes)
     rewriter = Rewriter(options.index, collect(module, skip), builder, options.bots, ctx, skip)
     new_module = module.visit(rewriter)
-    if builder.needs_import and new_module is not module:
+    if builder.needs_import:
         new_module = add_imports(new_module, sorted(builder.needs_import, key=lambda x: (x[0], x[1] or "")))
-    new_code = new_module.bytes if new_module is not module else code
+    # Generated even when nothing was rewritten: libcst does not round-trip every file byte for
+    # byte (`except X :` loses its space), and the output stays what it always was.
+    new_code = module_bytes(new_module, codes)
     out = Outcome(code=new_code, events=rewriter.events, bots_used=rewriter.bots_used)
     out.changed = new_code != code
     if out.changed:

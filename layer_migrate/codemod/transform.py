@@ -85,6 +85,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         self.events: list[Event] = []
         self.bots_used: dict[str, str] = {}
         self._stmt_markers: list[list[str]] = []
+        self._edits = 0  # nodes replaced so far
+        self._edit_marks: list[int] = []  # self._edits when each entered node was visited
         self._list_children: set[int] = set()
         self._sender_names: set[str] = set()
         self._status_names: set[str] = set()
@@ -117,6 +119,7 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         t = type(node)
         if t in _LEAVES:
             return False
+        self._edit_marks.append(self._edits)
         if t in _STATEMENTS:
             self._stmt_markers.append([])
             if id(node) in self.skip:  # nothing to rewrite in there (api.prune)
@@ -131,8 +134,19 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         pass
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
+        """Run the ``leave_*`` hook, attach markers; an unchanged subtree comes back as the original.
+
+        libcst hands every entered node back as a rebuilt copy; returning the original object when
+        nothing below changed lets the caller see an untouched module (``new is module``: no code
+        generation) and reuse the text of untouched statements (:func:`.api.module_bytes`).
+        """
+        t = type(original_node)
         result = super().on_leave(original_node, updated_node)
-        if type(original_node) in _STATEMENTS:
+        if t in _LEAVES:  # not entered: updated_node is original_node
+            if result is not updated_node:
+                self._edits += 1
+            return result
+        if t in _STATEMENTS:
             markers = self._stmt_markers.pop()
             if markers and isinstance(result, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) \
                     and hasattr(result, "leading_lines"):
@@ -140,6 +154,11 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 new = [cst.EmptyLine(indent=True, comment=cst.Comment(m)) for m in markers if m not in existing]
                 if new:
                     result = result.with_changes(leading_lines=[*result.leading_lines, *new])
+        if result is not updated_node:
+            self._edits += 1
+        elif self._edits == self._edit_marks[-1]:
+            result = original_node
+        self._edit_marks.pop()
         return result
 
     # ---- media types (R02/R03, R53) -----------------------------------------------------------
