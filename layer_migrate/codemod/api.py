@@ -21,7 +21,7 @@ from .collect import collect
 from .facts_table import FactIndex
 from .identity_expr import HelperMode, IdentityBuilder
 from .nodes import MARKER_PREFIX, Event, FileContext
-from .transform import Rewriter
+from .transform import Rewriter, relevant
 
 #: A file is looked at only if it contains one of these (bytes, case-sensitive).
 TRIGGERS: tuple[bytes, ...] = (b"vnd.layer", b"layer:///", b"/apps/", b"/blocks", b"/conversations",
@@ -346,7 +346,7 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
                               "urllib.parse.quote" if _quote_taken(module) else "quote")
     codes: dict[int, tuple[cst.CSTNode, str]] = {}
     skip = prune(module, codes)
-    rewriter = Rewriter(options.index, collect(module, skip), builder, options.bots, ctx, skip)
+    rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip)
     new_module = module.visit(rewriter)
     if builder.needs_import:
         new_module = add_imports(new_module, sorted(builder.needs_import, key=lambda x: (x[0], x[1] or "")))

@@ -12,6 +12,7 @@ call's body to the dict nodes it came from. Endpoints come from :func:`layer_mig
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -46,6 +47,8 @@ class Collected:
     site_by_call: dict[int, CallSite] = field(default_factory=dict)
     #: (id(function) or 0, name) → expressions assigned to it
     assigns: dict[tuple[int, str], list[cst.BaseExpression]] = field(default_factory=dict)
+    #: ids of nodes below which the rewriter has nothing to do (see ``Collector.relevant``)
+    inert: set[int] = field(default_factory=set)
 
     def value_of(self, scope: int, name: str) -> cst.BaseExpression | None:
         """The one expression ``name`` is assigned in ``scope`` (else at module level), or None."""
@@ -61,8 +64,12 @@ def _unwrap_dumps(node: cst.BaseExpression) -> cst.BaseExpression:
 
 
 class Collector(cst.CSTVisitor):
-    def __init__(self, skip: set[int] | None = None) -> None:
+    def __init__(self, skip: set[int] | None = None, relevant: Callable[[cst.CSTNode], bool] | None = None) -> None:
         self.skip = skip or set()
+        #: with ``relevant`` (the rewriter's test "might I act on this node?"), :func:`collect` also
+        #: records in ``inert`` the ids of nodes below which nothing is relevant
+        self.relevant = relevant
+        self.inert: set[int] = set()
         self.scopes: list[int] = [0]
         self.assigns: dict[tuple[int, str], list[cst.BaseExpression]] = {}
         self.returns: dict[str, list[cst.BaseExpression]] = {}
@@ -238,9 +245,10 @@ def _child_attrs(node: cst.CSTNode) -> tuple[str, ...]:
     return attrs
 
 
-def _walk(c: Collector, node: cst.CSTNode) -> None:
+def _walk(c: Collector, node: cst.CSTNode) -> bool:
+    """Visit ``node``'s subtree; True when it holds a node ``c.relevant`` accepts (itself included)."""
     if id(node) in c.skip:
-        return
+        return False
     t = type(node)
     if t is cst.Call:
         c.visit_Call(node)  # type: ignore[arg-type]
@@ -255,19 +263,28 @@ def _walk(c: Collector, node: cst.CSTNode) -> None:
     attrs = _CHILD_ATTRS.get(t)
     if attrs is None:
         attrs = _child_attrs(node)
+    below = False
     for name in attrs:
         value = getattr(node, name)
         if isinstance(value, cst.CSTNode):
-            _walk(c, value)
+            below |= _walk(c, value)
         elif isinstance(value, (tuple, list)):
             for child in value:
-                _walk(c, child)
+                below |= _walk(c, child)
     if t is cst.FunctionDef:
         c.leave_FunctionDef(node)  # type: ignore[arg-type]
+    if c.relevant is None:
+        return False
+    if not below and attrs:
+        c.inert.add(id(node))
+    return below or c.relevant(node)
 
 
-def collect(module: cst.Module, skip: set[int] | None = None) -> Collected:
+def collect(module: cst.Module, skip: set[int] | None = None,
+            relevant: Callable[[cst.CSTNode], bool] | None = None) -> Collected:
     """Run :class:`Collector` over ``module`` (same calls, same order as ``module.visit``)."""
-    c = Collector(skip)
+    c = Collector(skip, relevant)
     _walk(c, module)
-    return c.result()
+    col = c.result()
+    col.inert = c.inert
+    return col

@@ -70,6 +70,20 @@ _LEAVES: frozenset[type] = frozenset(
                   cst.Global, cst.Nonlocal)))
 
 
+def relevant(node: cst.CSTNode) -> bool:
+    """Might the rewriter act on ``node`` (a ``visit_*``/``leave_*`` hook or a marker)?
+
+    Strings only matter when they spell the platform media type. Used by :func:`.collect.collect`
+    to find subtrees the rewriter need not enter.
+    """
+    t = type(node)
+    if t in _TEXT_HOOKS:
+        return "vnd.layer" in node.value  # type: ignore[attr-defined]
+    if t is cst.FormattedString:
+        return False  # its text parts say it
+    return t in _HOOKED
+
+
 class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransformer):
     """Rewrites one module; ``events`` and ``bots_used`` say what it did (for the report)."""
 
@@ -124,6 +138,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             self._stmt_markers.append([])
             if id(node) in self.skip:  # nothing to rewrite in there (api.prune)
                 return False
+        if id(node) in self.col.inert:  # nothing below that any hook acts on (collect)
+            return super().on_visit(node) and False
         return super().on_visit(node)
 
     # no visit_<Node>_<attribute> / leave_<Node>_<attribute> hooks: skip libcst's lookups
@@ -284,3 +300,12 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         if self._scopes and self._scopes[-1] == id(original_node):
             self._scopes.pop()
         return updated_node
+
+
+_TEXT_HOOKS = (cst.SimpleString, cst.FormattedStringText)
+#: node types with a visit_/leave_ hook in the rewriter's own classes, and the statement types
+#: markers attach to
+_HOOKED: frozenset[type] = frozenset(
+    {getattr(cst, name.split("_", 1)[1]) for klass in Rewriter.__mro__ if klass.__module__.startswith("layer_migrate")
+     for name in vars(klass) if name.startswith(("visit_", "leave_")) and hasattr(cst, name.split("_", 1)[1])}
+    | _STATEMENTS)
