@@ -153,8 +153,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         """Run the ``leave_*`` hook, attach markers; an unchanged subtree comes back as the original.
 
         libcst hands every entered node back as a rebuilt copy; returning the original object when
-        nothing below changed lets the caller see an untouched module (``new is module``: no code
-        generation) and reuse the text of untouched statements (:func:`.api.module_bytes`).
+        nothing below changed lets the caller reuse the text already generated for untouched
+        statements (:func:`.api.module_bytes`).
         """
         t = type(original_node)
         result = super().on_leave(original_node, updated_node)
