@@ -167,123 +167,12 @@ def _is_import_line(stmt: cst.CSTNode) -> bool:
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)
 
 
-def _is_lone_import(stmt: cst.CSTNode) -> bool:
-    """``SimpleStatementLine(body=[Import() | ImportFrom()])``: a line of libcst's top import block."""
-    return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
-        stmt.body[0], (cst.Import, cst.ImportFrom))
-
-
-def _skip_first(module: cst.Module) -> bool:
-    """libcst's ``_skip_first``: the module starts with a docstring or a ``__strict__`` flag."""
-    if not module.body or not isinstance(module.body[0], cst.SimpleStatementLine):
-        return False
-    body = module.body[0].body
-    if len(body) != 1:
-        return False
-    small = body[0]
-    if isinstance(small, cst.Assign):
-        return len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name) \
-            and small.targets[0].target.value == "__strict__"
-    return isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
-
-
-_PARSED_IMPORTS: dict[tuple[str, str, str, str], cst.BaseStatement] = {}
-
-
-def _import_statement(text: str, module: cst.Module) -> cst.BaseStatement:
-    """``parse_statement(text, config=module.config_for_parsing)``, cached (nodes are immutable)."""
-    key = (text, module.encoding, module.default_indent, module.default_newline)
-    stmt = _PARSED_IMPORTS.get(key)
-    if stmt is None:
-        stmt = _PARSED_IMPORTS[key] = cst.parse_statement(text, config=module.config_for_parsing)
-    return stmt
-
-
-def _apply_imports(head: cst.Module, needed: list[tuple[str, str | None]]) -> cst.Module:
-    """What libcst's :class:`AddImportsVisitor` does to ``head`` for plain (un-aliased) imports.
-
-    The visitor is exact but builds two matcher-decorated visitors per file (``dir()`` and
-    ``inspect`` over every attribute: ~10 ms each time) and rebuilds the tree; this is the same
-    algorithm on the statement list: merge into the first top ``from <module> import`` line,
-    else add new lines after the top import block (``tests/codemod/test_add_imports.py`` checks
-    the equivalence against the visitor).
-    """
-    module_imports = {mod for mod, obj in needed if obj is None}
-    module_mapping: dict[str, set[str]] = {}
-    for mod in sorted({mod for mod, obj in needed if obj is not None}):
-        module_mapping[mod] = {obj for m_, obj in needed if m_ == mod and obj is not None}
-    start = 1 if _skip_first(head) else 0
-    top: list[int] = []  # indexes of the top import block (after a docstring / __strict__)
-    for i in range(start, len(head.body)):
-        if not _is_lone_import(head.body[i]):
-            break
-        top.append(i)
-    # _GatherTopImportsBeforeStatements: what the top block already imports
-    have_modules: set[str] = set()
-    have_objects: dict[str, set[str]] = {}
-    for i in top:
-        imp = head.body[i].body[0]  # type: ignore[attr-defined]
-        if isinstance(imp, cst.Import):
-            for alias in imp.names:
-                if alias.asname is None:
-                    have_modules.add(alias.evaluated_name)
-            continue
-        mod = cst.helpers.get_absolute_module_from_package_for_import(None, imp)
-        if mod is None:
-            continue
-        if isinstance(imp.names, cst.ImportStar):
-            have_objects[mod] = {"*"}
-            continue
-        objs = {a.evaluated_name for a in imp.names if a.asname is None}
-        if objs:
-            have_objects.setdefault(mod, set())
-            if "*" in have_objects[mod]:
-                continue
-            have_objects[mod].update(objs)
-    module_imports -= have_modules
-    for mod, objs in have_objects.items():
-        if mod in module_mapping:
-            if "*" in objs:
-                del module_mapping[mod]
-            else:
-                module_mapping[mod] -= objs
-                if not module_mapping[mod]:
-                    del module_mapping[mod]
-    body = list(head.body)
-    # leave_ImportFrom: the first top `from <module> import ...` takes the missing names
-    for i in top:
-        imp = body[i].body[0]  # type: ignore[attr-defined]
-        if not isinstance(imp, cst.ImportFrom) or isinstance(imp.names, cst.ImportStar):
-            continue
-        mod = cst.helpers.get_absolute_module_from_package_for_import(None, imp)
-        if mod is None or mod not in module_mapping:
-            continue
-        objs = module_mapping.pop(mod)
-        new_imp = imp.with_changes(names=[*(cst.ImportAlias(name=cst.Name(o)) for o in sorted(objs)), *imp.names])
-        body[i] = body[i].with_changes(body=[new_imp])
-    if not module_imports and not module_mapping:
-        return head.with_changes(body=body)
-    # leave_Module: new lines after the top import block, one empty line before what follows
-    add_at = top[-1] + 1 if top else start
-    after = body[add_at:]
-    if after:
-        first = after[0]
-        if not first.leading_lines:
-            after[0] = first.with_changes(leading_lines=(cst.EmptyLine(),))
-        elif first.leading_lines[0].comment is not None:
-            after[0] = first.with_changes(leading_lines=(cst.EmptyLine(), *first.leading_lines))
-    new_lines = [_import_statement(f"import {mod}", head) for mod in sorted(module_imports)]
-    new_lines += [_import_statement(f"from {mod} import {', '.join(sorted(objs))}", head)
-                  for mod, objs in module_mapping.items()]
-    return head.with_changes(body=[*body[:add_at], *new_lines, *after])
-
-
 def add_imports(module: cst.Module, needed: list[tuple[str, str | None]]) -> cst.Module:
-    """Add imports the way libcst's :class:`AddImportsVisitor` does, on the module's import block only.
+    """Add imports with libcst's :class:`AddImportsVisitor`, run on the module's import block only.
 
     The visitor walks (and rebuilds) the whole tree twice, which measured at over half of the
-    codemod's time on Layer files; imports live at the top, so only the prefix of the module up to
-    its last top-level import is looked at and the rest is spliced back unchanged.
+    codemod's time on Layer files; imports live at the top, so it is given the prefix of the
+    module up to its last top-level import and the rest is spliced back unchanged.
     """
     needed = [(m, o) for m, o in needed if not _has_import(module, m, o)]
     if not needed:  # the common case: the file already imports quote / identity_id
@@ -294,22 +183,6 @@ def add_imports(module: cst.Module, needed: list[tuple[str, str | None]]) -> cst
             last = i
     if last < 0 and module.body and _is_docstring(module.body[0]):
         last = 0  # the visitor must see the docstring to put the import after it
-    head = module.with_changes(body=module.body[: last + 1], footer=[])
-    new_head = _apply_imports(head, needed)
-    return module.with_changes(header=new_head.header, body=[*new_head.body, *module.body[last + 1:]])
-
-
-def add_imports_with_visitor(module: cst.Module, needed: list[tuple[str, str | None]]) -> cst.Module:
-    """The reference for :func:`add_imports`: libcst's visitor on the import block (tests only)."""
-    needed = [(m, o) for m, o in needed if not _has_import(module, m, o)]
-    if not needed:
-        return module
-    last = -1
-    for i, stmt in enumerate(module.body):
-        if _is_import_line(stmt):
-            last = i
-    if last < 0 and module.body and _is_docstring(module.body[0]):
-        last = 0
     head = module.with_changes(body=module.body[: last + 1], footer=[])
     cctx = CodemodContext()
     for mod, obj in needed:
