@@ -221,10 +221,13 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     skip = prune(module, codes)
     rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip)
     new_module = module.visit(rewriter)
+    if not rewriter.events and not builder.needs_import:
+        # Nothing rewritten or marked: the file is returned byte for byte. (Generating it would
+        # not always be the identity: libcst drops the space in `except X :`, and a codemod must
+        # never touch formatting it has no reason to touch.)
+        return Outcome(code=code, bots_used=rewriter.bots_used, markers=scan_markers(code, module.encoding))
     if builder.needs_import:
         new_module = add_imports(new_module, sorted(builder.needs_import, key=lambda x: (x[0], x[1] or "")))
-    # Generated even when nothing was rewritten: libcst does not round-trip every file byte for
-    # byte (`except X :` loses its space), and the output stays what it always was.
     new_code = module_bytes(new_module, codes)
     out = Outcome(code=new_code, events=rewriter.events, bots_used=rewriter.bots_used)
     out.changed = new_code != code
