@@ -32,7 +32,7 @@ from .common import (
 )
 from .http import Ctx, Reply, paginate
 from .ids import new_uuid, now, uuid_from
-from .validate import boolean, metadata, user_list, user_ref
+from .validate import boolean, metadata, patch_user_operand, user_list
 
 CREATE_KEYS = {"participants", "distinct", "metadata", "significance"}
 
@@ -125,19 +125,7 @@ def _participant_op(ctx: Ctx, op: dict[str, Any], where: str) -> Any:
                                                    "can only clear the list (value []); add identities with "
                                                    "'add' and 'id'")
         return user_list(value, ctx.version, "participants", lenient=ctx.lenient, allow_empty=True)
-    if ctx.v1:
-        value = op.get("value")
-        if not isinstance(value, str):
-            raise invalid_property("participants", f"{where}: 'value' must be a user id string")
-        return value
-    ref = op.get("id")
-    if ref is None:
-        if ctx.lenient and isinstance(op.get("value"), str):
-            ref = op["value"]
-        else:
-            raise invalid_property("participants", f"{where}: in version {ctx.version} participants are "
-                                                   "added and removed by 'id' (a Layer Identity ID)")
-    return user_ref(ref, ctx.version, "participants", lenient=ctx.lenient)
+    return patch_user_operand(ctx, op, where, "participants")
 
 
 def patch(ctx: Ctx) -> Reply:

@@ -26,7 +26,7 @@ from . import patch as lp
 from .common import ensure_user, existing_user, unread_count, users_map
 from .http import FOLLOWING_PAGE, Ctx, Reply, paginate
 from .ids import identity_uri, now, user_of_identity_uri
-from .validate import user_ref
+from .validate import patch_user_operand, user_ref
 
 FIELD_LIMITS = {"display_name": 128, "avatar_url": 1024, "first_name": 128, "last_name": 128,
                 "phone_number": 32, "email_address": 255, "public_key": 65536}
@@ -169,22 +169,6 @@ def user_get(ctx: Ctx) -> Reply:
     return Reply(200, ctx.render.user_status(ctx.version, existing_user(ctx, ctx.params["user"])))
 
 
-def _block_target(ctx: Ctx, op: dict[str, Any], where: str) -> str:
-    if ctx.v1:
-        value = op.get("value")
-        if not isinstance(value, str) or not value:
-            raise invalid_property("blocks", f"{where}: 'value' must be a user id string")
-        return value
-    ref = op.get("id")
-    if ref is None:
-        if ctx.lenient and isinstance(op.get("value"), str):
-            ref = op["value"]
-        else:
-            raise invalid_property("blocks", f"{where}: in version {ctx.version} blocks are added and removed "
-                                             "by 'id' (a Layer Identity ID)")
-    return user_ref(ref, ctx.version, "blocks", lenient=ctx.lenient)
-
-
 def user_patch(ctx: Ctx) -> Reply:
     owner = existing_user(ctx, ctx.params["user"])
     uid = owner["user_id"]
@@ -208,11 +192,11 @@ def user_patch(ctx: Ctx) -> Reply:
                     if target not in blocks:
                         blocks.append(target)
             elif kind == "add":
-                target = _block_target(ctx, op, where)
+                target = patch_user_operand(ctx, op, where, "blocks")
                 if target not in blocks:
                     blocks.append(target)
             elif kind == "remove":
-                target = _block_target(ctx, op, where)
+                target = patch_user_operand(ctx, op, where, "blocks")
                 if target in blocks:
                     blocks.remove(target)
             else:

@@ -271,3 +271,24 @@ def boolean(body: dict[str, Any], key: str, default: bool) -> bool:
     if not isinstance(v, bool):
         raise invalid_property(key, f"Property '{key}' must be a boolean")
     return v
+
+
+def patch_user_operand(ctx: Any, op: dict[str, Any], where: str, prop: str) -> str:
+    """The user an ``add``/``remove`` on a user-list property names (participants §4.4, blocks §9).
+
+    1.x carries the user id in ``value``; 2.0+ carries the identity id in ``id`` (R16/R40), and
+    only ``--lenient`` accepts the v1 ``value`` there (INFERRED leniency, spec §3.1/§4.4).
+    """
+    if ctx.v1:
+        value = op.get("value")
+        if not isinstance(value, str) or not value:
+            raise invalid_property(prop, f"{where}: 'value' must be a user id string")
+        return value
+    ref = op.get("id")
+    if ref is None:
+        if ctx.lenient and isinstance(op.get("value"), str):
+            ref = op["value"]
+        else:
+            raise invalid_property(prop, f"{where}: in version {ctx.version} {prop} are added and removed "
+                                         "by 'id' (a Layer Identity ID)")
+    return user_ref(ref, ctx.version, prop, lenient=ctx.lenient)
