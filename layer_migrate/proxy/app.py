@@ -53,7 +53,8 @@ class ProxyApp:
         self.metrics = Metrics()
         self.upstream = Upstream(config.upstream, connect_timeout=config.connect_timeout,
                                  total_timeout=config.upstream_timeout, pool_size=config.pool_size,
-                                 keepalive_expiry=config.upstream_keepalive)
+                                 keepalive_expiry=config.upstream_keepalive,
+                                 ca_file=config.upstream_ca)
         #: the hot-path client for plain-http upstreams (see fastclient.py for the measurement)
         self.fast: FastUpstream | None = None
         if config.upstream_client == "fast" and config.upstream.startswith("http://"):

@@ -1,6 +1,7 @@
 """``layer-migrate proxy`` — run the migration proxy; ``layer-migrate proxy report`` — summarise.
 
-Bad input (unknown version, unreadable bot map or config, incomplete webhook options) is a
+Bad input (unknown version, unreadable bot map, config or --upstream-ca bundle, incomplete
+webhook options) is a
 one-line message and exit code 2, never a traceback.
 """
 
@@ -25,6 +26,9 @@ Examples:
   layer-migrate proxy --upstream http://127.0.0.1:8000 --upstream-version 2.0 \\
       --workers 4 --bot-map bots.json
 \b
+  # https upstream signed by a private CA (corporate TLS proxy, local TLS emulator)
+  layer-migrate proxy --upstream https://layer.internal:8443 --upstream-ca corp-ca.pem
+\b
   # relay 3.0 webhooks to a 1.0 receiver (register http://<proxy>/-/webhooks upstream)
   layer-migrate proxy --upstream https://api.layer.com \\
       --webhook-target http://legacy:9000/hook --webhook-secret S1 --upstream-webhook-secret S2
@@ -47,6 +51,9 @@ def _fail(message: str) -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="TOML file with a [proxy] table (command-line options win).")
 @click.option("--upstream", help="Base URL of the 2.0/3.0 API (the only host ever contacted).")
+@click.option("--upstream-ca", type=click.Path(dir_okay=False),
+              help="PEM bundle of CA certificates to trust for an https:// upstream (a private CA, "
+                   "e.g. a corporate TLS proxy); replaces the system store. Verification stays on.")
 @click.option("--upstream-version", type=click.Choice(["2.0", "3.0"]), default=None,
               help="Version spoken upstream [default: 3.0].")
 @click.option("--host", default=None, help="Listen address [default: 127.0.0.1].")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ class ProxyConfig:
     add_dedupe: bool = True
     #: Hot-path upstream client: "fast" (fastclient.py, plain-http upstreams) or "aiohttp".
     upstream_client: str = "fast"
+    #: PEM bundle of CA certificates to trust for an ``https://`` upstream (a private CA: a
+    #: corporate TLS proxy, a local emulator), used *instead of* the system store. Verification
+    #: is never switched off; ``None`` = the system's default trust store.
+    upstream_ca: str | None = None
     #: Upstream connection pool size (per worker).
     pool_size: int = 256
     #: Idle upstream connections older than this are not reused (below uvicorn's 5 s default).
@@ -95,6 +100,8 @@ class ProxyConfig:
                               "--upstream-webhook-secret")
         if self.bot_map is not None and not Path(self.bot_map).is_file():
             raise ConfigError(f"{self.bot_map}: bot map file not found")
+        if self.upstream_ca is not None:
+            upstream_ssl_context(self.upstream_ca)  # fail at startup, not on the first request
 
     @property
     def webhooks_enabled(self) -> bool:
@@ -146,3 +153,26 @@ class ProxyConfig:
             return cls(**values)
         except TypeError as exc:
             raise ConfigError(f"{p}: {exc}") from None
+
+
+def upstream_ssl_context(ca_file: str) -> ssl.SSLContext:
+    """A verifying client context that trusts the CA certificates in the PEM file ``ca_file``.
+
+    Hostname checking and certificate verification stay on (``ssl.create_default_context``);
+    a missing, unreadable or non-PEM file is a one-line :class:`ConfigError` naming it.
+    """
+    p = Path(ca_file)
+    try:
+        text = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{ca_file}: cannot read --upstream-ca file: {exc.strerror or exc}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(f"{ca_file}: --upstream-ca is not a PEM certificate bundle "
+                          "(no BEGIN CERTIFICATE block)")
+    try:
+        return ssl.create_default_context(cafile=str(p))
+    except (ssl.SSLError, ValueError) as exc:
+        raise ConfigError(f"{ca_file}: --upstream-ca is not a valid PEM certificate bundle: "
+                          f"{getattr(exc, 'reason', None) or exc}") from None
+    except OSError as exc:  # pragma: no cover - raced with the read above
+        raise ConfigError(f"{ca_file}: cannot read --upstream-ca file: {exc.strerror or exc}") from None

@@ -42,7 +42,8 @@ class UpstreamFailure(Exception):
     """The upstream could not be reached or did not answer.
 
     ``kind``: ``connect`` / ``connect_timeout`` (nothing was sent — always safe to retry),
-    ``timeout`` or ``reset`` (the request may have reached the upstream).
+    ``tls`` (the upstream's certificate was not trusted: nothing was sent, and retrying cannot
+    help), ``timeout`` or ``reset`` (the request may have reached the upstream).
     """
 
     def __init__(self, kind: str, detail: str = "") -> None:
@@ -52,7 +53,7 @@ class UpstreamFailure(Exception):
 
     @property
     def sent(self) -> bool:
-        return self.kind not in ("connect", "connect_timeout")
+        return self.kind not in ("connect", "connect_timeout", "tls")
 
 
 def error_response(err: LayerError) -> Response:
@@ -67,6 +68,10 @@ def upstream_error(failure: UpstreamFailure) -> LayerError:
     if failure.kind in ("timeout", "connect_timeout"):
         return LayerError("request_timeout", "The upstream Layer API did not answer in time.",
                           status=504, data={"upstream": "timeout"})
+    if failure.kind == "tls":
+        return LayerError("service_unavailable",
+                          "The upstream Layer API's TLS certificate could not be verified.",
+                          status=502, data={"upstream": "tls"})
     return LayerError("service_unavailable", "The upstream Layer API could not be reached.",
                       status=502, data={"upstream": failure.kind})
 
@@ -239,6 +244,8 @@ class Migrator:
         if attempt > self.retries:
             return False
         if failure is not None:
+            if failure.kind == "tls":
+                return False  # an untrusted certificate stays untrusted
             return not failure.sent or plan.retryable
         return status in RETRY_STATUSES and plan.retryable
 
@@ -330,7 +337,7 @@ async def _fulfil_async(m: Migrator, plan: Plan, send: AsyncSend) -> LayerError 
                     try:
                         resp = await send(preq)
                     except UpstreamFailure as failure:  # identity create is idempotent (201/409)
-                        if attempt <= m.retries:
+                        if attempt <= m.retries and failure.kind != "tls":
                             await asyncio.sleep(0.05 * attempt)
                             continue
                         return upstream_error(failure)
@@ -364,7 +371,7 @@ def _fulfil_sync(m: Migrator, plan: Plan, send: SyncSend) -> LayerError | None:
                 try:
                     resp = send(preq)
                 except UpstreamFailure as failure:
-                    if attempt <= m.retries:
+                    if attempt <= m.retries and failure.kind != "tls":
                         time.sleep(0.05 * attempt)
                         continue
                     return upstream_error(failure)

@@ -12,12 +12,14 @@ request line nor a hostile ``Host`` header can point the proxy elsewhere.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any
 
 import aiohttp
 from yarl import URL
 
 from ..exchange import Request, Response
+from .config import upstream_ssl_context
 from .exchange_loop import UpstreamFailure
 from .http import REQUEST_DROP, body_bytes, is_json_type, parse_response_body, strip_hop_by_hop
 
@@ -28,7 +30,8 @@ class Upstream:
     """A pooled connection to the one configured upstream."""
 
     def __init__(self, base: str, *, connect_timeout: float = 5.0, total_timeout: float = 30.0,
-                 pool_size: int = 256, keepalive_expiry: float = 4.0) -> None:
+                 pool_size: int = 256, keepalive_expiry: float = 4.0,
+                 ca_file: str | None = None) -> None:
         url = URL(base)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"upstream must be an http(s) URL, not {base!r}")
@@ -38,12 +41,19 @@ class Upstream:
         self.timeout = aiohttp.ClientTimeout(total=total_timeout, sock_connect=connect_timeout)
         self.pool_size = pool_size
         self.keepalive_expiry = keepalive_expiry
+        #: PEM bundle to trust for an https upstream (``--upstream-ca``); None = system store.
+        self.ca_file = ca_file
         self.session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         if self.session is None:
+            # True = aiohttp's verifying default context; a private CA gets its own verifying
+            # context. Verification is never disabled.
+            ssl_ctx: ssl.SSLContext | bool = True
+            if self.scheme == "https" and self.ca_file:
+                ssl_ctx = upstream_ssl_context(self.ca_file)
             conn = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300,
-                                        keepalive_timeout=self.keepalive_expiry)
+                                        keepalive_timeout=self.keepalive_expiry, ssl=ssl_ctx)
             self.session = aiohttp.ClientSession(connector=conn, timeout=self.timeout,
                                                  auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar())
 
@@ -143,6 +153,11 @@ def as_failure(exc: BaseException) -> BaseException:
         return UpstreamFailure("connect_timeout", str(exc))
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return UpstreamFailure("timeout", "upstream did not answer in time")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        # an untrusted or mismatching certificate: not transient, nothing was sent
+        return UpstreamFailure("tls", str(exc.certificate_error))
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return UpstreamFailure("tls", str(exc.os_error) if exc.os_error else type(exc).__name__)
     if isinstance(exc, aiohttp.ClientConnectorError):
         return UpstreamFailure("connect", str(exc.os_error) if exc.os_error else str(exc))
     if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError,
