@@ -37,7 +37,7 @@ from .common import (
 )
 from .http import Ctx, Reply, page_params
 from .ids import new_uuid, now, uuid_from
-from .validate import assign_part_ids, notification, part, parts, user_ref
+from .validate import assign_part_ids, notification, part, parts, reject_unknown_keys, user_ref
 
 V1_KEYS = {"sender", "parts", "notification", "schedule"}
 V2_KEYS = {"sender_id", "parts", "notification", "schedule"}
@@ -115,13 +115,7 @@ def _schedule(value: Any, *, in_batch: bool = False) -> float | None:
 def _draft(ctx: Ctx, conv: dict[str, Any], body: Any, in_batch: bool) -> tuple[dict[str, Any], float | None]:
     if not isinstance(body, dict):
         raise invalid_request("A message must be a JSON object.")
-    allowed = V1_KEYS if ctx.v1 else V2_KEYS
-    unknown = set(body) - allowed
-    if unknown:
-        if not ctx.v1 and "sender" in unknown and "sender_id" not in body:
-            raise missing_property("sender_id")
-        prop = sorted(unknown)[0]
-        raise invalid_property(prop, f"Unknown message property '{prop}' in version {ctx.version}")
+    reject_unknown_keys(ctx, body, V1_KEYS if ctx.v1 else V2_KEYS, "message")
     sender = sender_of(ctx, body)
     neutral_parts = parts(body.get("parts"), ctx.version, allow_ids=ctx.version == "3.0",
                           content_exists=lambda c: ctx.store.content(c) is not None)

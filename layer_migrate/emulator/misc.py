@@ -23,7 +23,7 @@ from .common import ensure_user, live_conversation, users_map
 from .http import Ctx, Reply
 from .ids import new_uuid, now, uuid_from
 from .messages import sender_of
-from .validate import assign_part_ids, notification, parts, user_list
+from .validate import assign_part_ids, notification, parts, reject_unknown_keys, user_list
 
 ANNOUNCEMENT_KEYS_V1 = {"recipients", "sender", "parts", "notification"}
 ANNOUNCEMENT_KEYS_V2 = {"recipients", "sender_id", "parts", "notification"}
@@ -44,13 +44,7 @@ def _recipients(ctx: Ctx, body: dict[str, Any]) -> list[str]:
 
 def announcement(ctx: Ctx) -> Reply:
     body = ctx.json_object()
-    allowed = ANNOUNCEMENT_KEYS_V1 if ctx.v1 else ANNOUNCEMENT_KEYS_V2
-    unknown = set(body) - allowed
-    if unknown:
-        if not ctx.v1 and "sender" in unknown and "sender_id" not in body:
-            raise missing_property("sender_id")
-        prop = sorted(unknown)[0]
-        raise invalid_property(prop, f"Unknown announcement property '{prop}' in version {ctx.version}")
+    reject_unknown_keys(ctx, body, ANNOUNCEMENT_KEYS_V1 if ctx.v1 else ANNOUNCEMENT_KEYS_V2, "announcement")
     recips = _recipients(ctx, body)
     sender = sender_of(ctx, body, announcement=True)
     neutral_parts = parts(body.get("parts"), ctx.version, allow_ids=ctx.version == "3.0")

@@ -292,3 +292,18 @@ def patch_user_operand(ctx: Any, op: dict[str, Any], where: str, prop: str) -> s
             raise invalid_property(prop, f"{where}: in version {ctx.version} {prop} are added and removed "
                                          "by 'id' (a Layer Identity ID)")
     return user_ref(ref, ctx.version, prop, lenient=ctx.lenient)
+
+
+def reject_unknown_keys(ctx: Any, body: dict[str, Any], allowed: frozenset[str] | set[str], noun: str) -> None:
+    """Strict mode: a body key the version does not define is refused, naming it (§5.2, §6).
+
+    A v1 ``sender`` object sent to 2.0+ is reported as the missing ``sender_id`` it should have
+    been (R21, INFERRED code), which is what a v1 client talking to a newer server needs to read.
+    """
+    unknown = set(body) - allowed
+    if not unknown:
+        return
+    if not ctx.v1 and "sender" in unknown and "sender_id" not in body:
+        raise missing_property("sender_id")
+    prop = sorted(unknown)[0]
+    raise invalid_property(prop, f"Unknown {noun} property '{prop}' in version {ctx.version}")
