@@ -186,7 +186,7 @@ def _rules_cell(rules: list[str], specs: dict[str, str]) -> str:
     return " ".join(shown) if shown else "-"
 
 
-def _exchange_table(records: list[dict[str, Any]], steps: list[Step]) -> Table:
+def _exchange_table(records: list[dict[str, Any]]) -> Table:
     specs = _spec_numbers()
     table = Table(title=f"v1 calls through the proxy (upstream speaks {UPSTREAM_VERSION})",
                   width=WIDTH, show_lines=False, title_justify="left")
@@ -252,7 +252,7 @@ def run_demo(console: Console) -> None:
                 records = [r for r in read_jsonl(access_log) if r.get("kind") == "request"]
                 console.print("Every call also had its Accept header moved to version=3.0 (R02/R03);")
                 console.print("`layer-migrate rules` explains each R-number.")
-                console.print(_exchange_table(records, steps))
+                console.print(_exchange_table(records))
                 if failures:
                     raise DemoFailure("; ".join(failures))
                 console.print(f"[green]✓[/] {len(steps)} v1 calls answered in v1 shapes by a 3.0 server")

@@ -61,7 +61,7 @@ def user_id_of(value: Any) -> str | None:
 
 def path_user_id(user_id: str) -> str:
     """A user id as a URL path segment (R13): plain user id, percent-encoded (``a/b`` → ``a%2Fb``)."""
-    return quote(user_id, safe=_JS_SAFE)
+    return encode_user_id(user_id)
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")
