@@ -393,6 +393,7 @@ class Engine:
         src = _CHECKED.get(source) or _check(source, "from")
         headers = request.headers
         method, path = request.method, request.path
+        # the same inlined lookups as translate_request (measured: a call here costs the blocks case ~5%)
         hit = None if method == "POST" and "x-http-method-override" in headers else self._routes.get((method, path))
         endpoint, params = hit if hit is not None else self.route(method, path, headers)
         if to:
