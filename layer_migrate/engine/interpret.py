@@ -1,31 +1,35 @@
-"""Compiles declared facts (``FieldFact``, ``PatchOpFact``) into the callables the engine runs.
+"""Fact interpretation: declared facts (``FieldFact``, ``PatchOpFact``, ``RouteFact``,
+``MediaTypeFact``) → the callables pipelines run.
 
 Rules mostly *declare* what changes (a field moves, a user id becomes an identity id); this module
 is the generic interpreter of those declarations: path parsing, copy-on-write application, the
-field actions and their inverses, and hand-specialised versions of the common shapes for the hot
-path. It is separate from the engine because it knows nothing of versions, steps or pipelines, and
-because rule modules reuse its helpers (``bot_name``, ``sender_to_v1``, ``fast_identity_id``, …).
-The engine only calls :func:`compile_field_fact` and :func:`compile_patch_fact` at compile time;
-the compiled closures run on the hot path exactly as before (no extra indirection).
+field actions and their inverses, hand-specialised versions of the common shapes for the hot path,
+and the hooks built from route and media-type facts. It knows nothing of pipelines or rule order
+(:mod:`.chain` does); the compiled closures run on the hot path with no extra indirection.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from .errors import invalid_property
-from .facts import FieldFact, PatchOpFact
-from .identity import IDENTITY_PREFIX, default_bot_user_id, identity_id, user_id_of
-from .prerequisites import EnsureIdentity, EnsureParticipant
-from .rulebook import Context
+from .. import routes
+from ..errors import LayerError, invalid_property, invalid_request
+from ..facts import FieldFact, MediaTypeFact, PatchOpFact, RouteFact
+from ..identity import IDENTITY_PREFIX, identity_id, user_id_of
+from ..prerequisites import EnsureIdentity, EnsureParticipant
+from ..rulebook import Context, Step
+from ..rulebook.helpers import fast_identity_id, fast_user_id, sender_from_v1, sender_to_v1
+from ..versions import WEBHOOKS_MEDIA_TYPE, accept_header, version_of
+from .cache import Memo
 
-__all__ = [
-    "Action", "bot_name", "compile_field_fact", "compile_patch_fact", "fast_identity_id",
-    "fast_user_id", "sender_from_v1", "sender_to_v1",
-]
+__all__ = ["Action", "ReqFn", "body_hook", "compile_field_fact", "compile_patch_fact",
+           "is_webhooks_endpoint", "media_type_hook", "route_hook", "status_hook"]
+
+#: A request/response hook: edits the context, returns whether it changed something.
+ReqFn = Callable[[Context], Any]
+_PREFIX_LEN = len(IDENTITY_PREFIX)
 
 
 def _parse_path(path: str) -> tuple[tuple[str, str], ...]:
@@ -123,37 +127,6 @@ def _with(value: dict[str, Any], tokens: tuple[tuple[str, str], ...], new: Any) 
     return out
 
 
-_UNRESERVED = re.compile(r"[A-Za-z0-9\-_.!~*'()]*\Z")
-
-
-_ID_CACHE: dict[str, str] = {}
-
-
-def fast_identity_id(u: str) -> str:
-    """:func:`layer_migrate.identity.identity_id`, memoised (user ids repeat across requests)."""
-    hit = _ID_CACHE.get(u)
-    if hit is None:
-        hit = IDENTITY_PREFIX + u if _UNRESERVED.match(u) else identity_id(u)
-        if len(_ID_CACHE) >= 65536:
-            _ID_CACHE.clear()
-        _ID_CACHE[u] = hit
-    return hit
-
-
-def fast_user_id(v: Any) -> Any:
-    """:func:`layer_migrate.identity.user_id_of` without ``unquote`` when nothing is escaped."""
-    if isinstance(v, str):
-        if v.startswith(IDENTITY_PREFIX):
-            rest = v[20:]
-            return user_id_of(v) if "%" in rest else rest
-        return v
-    if isinstance(v, dict):
-        uid = v.get("user_id")
-        if isinstance(uid, str):
-            return uid
-    return user_id_of(v)
-
-
 # Actions: (value, ctx, where) -> new value | _SKIP. "where" names the property for errors.
 def _act_identity_id(v: Any, ctx: Context, where: str) -> Any:
     if isinstance(v, str):
@@ -224,48 +197,6 @@ def _overrides_down(v: Any, ctx: Context, where: str) -> Any:
         else:
             out.append(entry)
     return out
-
-
-def sender_to_v1(s: Any, ctx: Context) -> Any:
-    """R24: BasicIdentity → v1 ``{"user_id", "name"}`` (one of them null)."""
-    if not isinstance(s, dict):
-        return s
-    if "id" not in s and ("name" in s or ("user_id" in s and "display_name" not in s)):
-        return s  # already v1
-    if s.get("id") is None and s.get("user_id") is None:
-        return {"user_id": None, "name": s.get("display_name")}
-    uid = user_id_of(s)
-    name = bot_name(uid, s, ctx)
-    if name is not None:
-        return {"user_id": None, "name": name}
-    return {"user_id": uid, "name": None}
-
-
-def bot_name(uid: str | None, identity: dict[str, Any], ctx: Context) -> str | None:
-    """NAME[uid] (R24): from the bot directory, or — for a directory that has not seen the name in
-    this process — a ``display_name`` whose deterministic default bot id is ``uid``."""
-    name = ctx.options.bots.name_for(uid)
-    if name is None and uid is not None and uid.startswith("bot-") and not ctx.options.bots.strict:
-        dn = identity.get("display_name")
-        if isinstance(dn, str) and default_bot_user_id(dn) == uid:
-            return dn
-    return name
-
-
-def sender_from_v1(s: Any, ctx: Context) -> Any:
-    """Inverse of R24 for stored payloads: v1 sender → a minimal BasicIdentity."""
-    if not isinstance(s, dict) or "id" in s:
-        return s
-    uid, name = s.get("user_id"), s.get("name")
-    if uid is None and name is not None:
-        bot = ctx.options.bots.user_id_for(name) if ctx.options.bots.is_bot(
-            ctx.options.bots.mapping.get(name)) else None
-        if bot is None:
-            return {"id": None, "url": None, "user_id": None, "display_name": name}
-        return {"id": identity_id(bot), "user_id": bot, "display_name": name}
-    if uid is None:
-        return s
-    return {"id": identity_id(uid), "user_id": uid, "display_name": None}
 
 
 def _act_sender_object(v: Any, ctx: Context, where: str) -> Any:
@@ -449,7 +380,7 @@ def _specialised(src: tuple[tuple[str, str], ...], action: Action) -> Callable[[
             new = {}
             for k, v in m.items():
                 if k.startswith(IDENTITY_PREFIX):
-                    k = k[20:]
+                    k = k[_PREFIX_LEN:]
                     if "%" in k:
                         k = unquote(k)
                 new[k] = v
@@ -531,3 +462,127 @@ def compile_patch_fact(fact: PatchOpFact, forward: bool) -> Callable[[Any, Conte
         return out if changed else ops
 
     return set_to_clear_and_add
+
+
+# ---- hooks built from facts ------------------------------------------------------------------
+def is_webhooks_endpoint(endpoint: str | None) -> bool:
+    """``webhooks.*`` endpoints negotiate the webhooks media type (§1.2, §12.4)."""
+    return endpoint is not None and endpoint.startswith("webhooks.")
+
+
+def body_hook(fn: Callable[[Any, Context], Any]) -> ReqFn:
+    def hook(ctx: Context) -> bool:
+        new = fn(ctx.body, ctx)
+        if new is ctx.body:
+            return False
+        ctx.body = new
+        return True
+
+    return hook
+
+
+def fold_accept(hooks: list[tuple[str, ReqFn, Step]]) -> Callable[[Context], tuple[str, ...]]:
+    """All Accept-only hooks of a pipeline (R01–R04, R53) as one step, cached per Accept value.
+
+    Their result depends only on the Accept header (the pipeline fixes endpoint and versions), so
+    the proxy hot path pays one dict lookup instead of re-parsing the header once per rule.
+    """
+    cache: Memo[str | None, tuple[str | None, tuple[str, ...]]] = Memo(256)
+
+    def accept_phase(ctx: Context) -> tuple[str, ...]:
+        acc = ctx.headers.get("accept")
+        hit = cache.get(acc)
+        if hit is None:
+            saved = ctx.headers
+            ctx.headers = {"accept": acc} if acc is not None else {}
+            ids: list[str] = []
+            try:
+                for rid, fn, step in hooks:
+                    ctx.step = step
+                    if fn(ctx) and rid not in ids:
+                        ids.append(rid)
+                hit = (ctx.headers.get("accept"), tuple(ids))
+            finally:
+                ctx.headers = saved
+            cache.put(acc, hit)
+        if hit[0] != acc and hit[0] is not None:
+            ctx.headers["accept"] = hit[0]
+        return hit[1]
+
+    return accept_phase
+
+
+def media_type_hook(fact: MediaTypeFact, step: Step, up: bool) -> ReqFn:
+    """Generic MediaTypeFact: the Accept version moves across ``step`` (R01–R04, R53)."""
+    new_version = step[1] if up else step[0]
+    old_versions = fact.from_versions
+    media = fact.media_type
+
+    def hook(ctx: Context) -> bool:
+        webhooks = is_webhooks_endpoint(ctx.endpoint)
+        if (media == WEBHOOKS_MEDIA_TYPE) != webhooks:
+            return False
+        accept = ctx.headers.get("accept")
+        current = version_of(accept, media)
+        if current is None and webhooks and media == WEBHOOKS_MEDIA_TYPE:
+            current = version_of(accept)  # a webhooks client that sent the platform media type
+        if current is None:
+            current = ctx.source if not webhooks else "1.0"
+        if current == "1.1" and webhooks:
+            current = "1.0"
+        if current not in old_versions or current == new_version:
+            return False
+        ctx.headers["accept"] = accept_header(new_version, media)
+        return True
+
+    return hook
+
+
+def route_hook(fact: RouteFact) -> ReqFn:
+    """Generic RouteFact (R38/R39): one v1 call becomes a Layer-Patch call."""
+    paths: Memo[str, str] = Memo(1024)  # original path → rebuilt path (R13 encoding)
+    key_param = fact.user_from.split(".", 1)[1] if fact.user_from.startswith("path.") else None
+
+    def hook(ctx: Context) -> bool:
+        if key_param is None:
+            body = ctx.body
+            if body is None or not isinstance(body, dict):
+                raise invalid_request("The request body must be a JSON object", data={"property": "user_id"})
+            uid = body.get("user_id")
+            if uid is None:
+                raise LayerError("missing_property", "Object is missing required member 'user_id'",
+                                 data={"property": "user_id"})
+            if not isinstance(uid, str) or not uid:
+                raise invalid_property("user_id", "Property 'user_id' must be a non-empty user id string")
+        else:
+            uid = ctx.params.get(key_param)
+        new_path = paths.get(ctx.path)
+        if new_path is None:
+            params = {k: v for k, v in ctx.params.items() if k in ("app", "user")}
+            query = ctx.path.split("?", 1)[1] if "?" in ctx.path else ""
+            new_path = routes.build_path(fact.to_endpoint, **params) + (f"?{query}" if query else "")
+            paths.put(ctx.path, new_path)
+        ctx.path = new_path
+        ctx.method = fact.to_method
+        ctx.headers["content-type"] = fact.content_type
+        ctx.body = [{"operation": fact.body_op, "property": fact.property, "id": fast_identity_id(uid)}]
+        ctx.endpoint = fact.to_endpoint
+        return True
+
+    return hook
+
+
+def status_hook(fact: RouteFact) -> ReqFn:
+    v1_status, new_status = fact.status_map  # type: ignore[misc]
+
+    def hook(ctx: Context) -> bool:
+        if ctx.status == new_status:
+            ctx.status = v1_status
+            ctx.body = None
+            ctx.headers.pop("content-type", None)
+            ctx.headers.pop("content-length", None)
+            ctx.note_lossy(fact.rule, f"applied asynchronously upstream ({new_status})")
+            return True
+        return False
+
+    return hook

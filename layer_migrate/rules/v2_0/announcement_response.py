@@ -7,9 +7,8 @@ ids, 3.0 identity ids — both handled). Lossless.
 
 from typing import Any
 
-from layer_migrate.engine import bot_name
 from layer_migrate.identity import user_id_of
-from layer_migrate.rulebook import Context, Rule
+from layer_migrate.rulebook import Context, Rule, bot_name
 
 rule = Rule("v2.announcement.response", spec="R36", step=("1.1", "2.0"), endpoints={"announcements.send"},
             direction="response")

@@ -13,6 +13,7 @@ from layer_migrate.rulebook import Rule
 
 # Lossy only when an event is dropped: that is reported per delivery, with the reason.
 rule = Rule("wh.event_names", spec="R50", step=("1.1", "2.0"), endpoints=(), direction="webhook")
+rule.webhook("event_names")
 
 _CONV = {"id": "layer:///conversations/e67b", "participants": [{"id": "layer:///identities/a", "user_id": "a"}],
          "distinct": False, "metadata": {"title": "x"}}

@@ -8,6 +8,8 @@ from layer_migrate.rulebook import Rule
 
 rule = Rule("v3.message.edits", spec="R30", step=("2.0", "3.0"), endpoints=(), direction="webhook",
             lossy="message edits are not delivered to v1 consumers")
+rule.webhook("drop_events", events=("MessagePart.*",))
+rule.webhook("edit_events", events=("Message.updated",))
 
 rule.example("delivery", {"type": "MessagePart.updated", "body": {"event": {"type": "MessagePart.updated"},
                                                                     "message_part": {"id": "x"}}}, [])

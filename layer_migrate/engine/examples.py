@@ -1,7 +1,7 @@
 """Runs the before/after examples rules declare, against an engine.
 
-Used by the rulebook tests and ``layer-migrate validate``; not part of translating anything, so it
-lives outside the engine. It imports the engine lazily (the engine re-exports :func:`run_example`).
+Used by the rulebook tests and ``layer-migrate validate``. It needs an engine to run anything, so it
+lives in the engine package (the rulebook only *declares* examples: it never imports the engine).
 """
 
 from __future__ import annotations
@@ -9,28 +9,30 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import routes
-from .errors import LayerError
-from .exchange import Request, Response
-from .identity import BotDirectory
-from .options import Options
-from .rulebook import Rule
-from .versions import accept_header
+from .. import routes
+from ..errors import LayerError
+from ..exchange import Request, Response
+from ..identity import BotDirectory
+from ..options import Options
+from ..rulebook import Example, Rule
+from ..versions import accept_header
+from ..webhook_events import sign
+from .api import default_engine
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .chain import Engine
 
 __all__ = ["run_example"]
 
 
-def _example_options(ex: Any) -> Options:
+def _example_options(ex: Example) -> Options:
     kw = dict(ex.options)
     if "bots" in kw:
         kw["bots"] = BotDirectory(dict(kw["bots"]))
     return Options(**kw)
 
 
-def _example_path(ex: Any) -> str:
+def _example_path(ex: Example) -> str:
     if ex.path:
         return ex.path
     template = routes.BY_NAME[ex.endpoint].template
@@ -38,11 +40,9 @@ def _example_path(ex: Any) -> str:
                                              re.findall(r"\{(\w+)\}", template)})
 
 
-def run_example(rule: Rule, ex: Any, engine: Engine | None = None) -> str | None:
+def run_example(rule: Rule, ex: Example, engine: Engine | None = None) -> str | None:
     """Run one rule example; None when it holds, else a one-line description of the mismatch."""
-    if not engine:
-        from .engine import default_engine  # the engine imports this module: import it lazily
-
+    if engine is None:
         engine = default_engine()
     options = _example_options(ex)
     try:
@@ -80,14 +80,10 @@ def run_example(rule: Rule, ex: Any, engine: Engine | None = None) -> str | None
                 if r.response.headers.get(k) != v:
                     extra.append(f"header {k}: {r.response.headers.get(k)!r} != {v!r}")
         elif ex.kind == "sign":
-            from .webhook_events import sign
-
             got, extra = sign(ex.before["secret"], ex.before["raw"].encode("utf-8")), []
         elif ex.kind == "delivery":
-            from .webhook_events import translate_webhook as _tw
-
-            w = _tw(engine, ex.before["type"], ex.before["body"], ex.source or "3.0", ex.target or "1.0",
-                    options)
+            w = engine.translate_webhook(ex.before["type"], ex.before["body"], ex.source or "3.0",
+                                         ex.target or "1.0", options)
             got, extra = [{"type": t, "body": b} for t, b in w.events], []
         else:
             source = ex.source or rule.step[1]

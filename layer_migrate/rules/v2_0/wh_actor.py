@@ -8,6 +8,7 @@ from layer_migrate.rulebook import Rule
 
 rule = Rule("wh.actor", spec="R51", step=("1.1", "2.0"), endpoints=(), direction="webhook",
             lossy="drops the actor's profile fields")
+rule.webhook("actor")
 
 _EV = {"created_at": "2017-10-01T00:00:00Z", "id": "3f1c0f2e-0000-4000-8000-000000000002"}
 _CONV = {"id": "layer:///conversations/c", "participants": [], "distinct": False, "metadata": {}}

@@ -7,6 +7,7 @@ Spec §1.8, §14.1 R10 (behavioural, 1.x before 2016-06-21): with ``Options.auto
 that an Identity now exists.
 """
 
+from layer_migrate.prerequisites import EnsureIdentity
 from layer_migrate.rulebook import ALL_STEPS, Context, Rule
 
 rule = Rule("err.user_autocreate", spec="R10", step=ALL_STEPS, endpoints={"*"}, direction="response",
@@ -20,8 +21,6 @@ def autocreate(ctx: Context) -> bool:
     user = ctx.params.get("user")
     if not user:
         return False
-    from layer_migrate.engine import EnsureIdentity
-
     ctx.require(EnsureIdentity(user, user, identity_type="user"))
     ctx.note_lossy(rule.id, f"unknown user {user!r}: create the identity and retry")
     return True

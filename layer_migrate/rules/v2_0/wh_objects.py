@@ -8,6 +8,7 @@ docs/architecture.md carries it); without it there is no 1.0 event and the reaso
 from layer_migrate.rulebook import Rule
 
 rule = Rule("wh.objects", spec="R52", step=("1.1", "2.0"), endpoints=(), direction="webhook")
+rule.webhook("objects")
 
 _EV = {"created_at": "2015-09-17T20:46:47.561Z", "id": "c12f340d-3f5a-4e0c-8a36-5c8b1f3e2a11"}
 _MSG3 = {"id": "layer:///messages/940d", "url": "https://api.layer.com/apps/A/messages/940d",
