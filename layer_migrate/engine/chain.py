@@ -18,7 +18,16 @@ from ..exchange import Request, Response
 from ..facts import FieldFact, MediaTypeFact, PatchOpFact, RouteFact, WebhookFact, WebhookPart
 from ..options import Options
 from ..results import PayloadTranslation, ResponseTranslation, Translation, WebhookTranslation
-from ..rulebook import ALL_STEPS, OBJECT_KINDS, OBJECT_LOCATIONS, Context, Rule, Step, load_rulebook
+from ..rulebook import (
+    ALL_STEPS,
+    OBJECT_KINDS,
+    OBJECT_LOCATIONS,
+    Context,
+    Rule,
+    Step,
+    Way,
+    load_rulebook,
+)
 from ..versions import VERSIONS, steps_between
 from .cache import Memo
 from .deliveries import translate_delivery
@@ -205,7 +214,7 @@ class Engine:
         if cached is not None:
             return cached
         down = VERSIONS.index(source) >= VERSIONS.index(target)
-        way = "down" if down else "up"
+        way: Way = "down" if down else "up"
         fns: list[tuple[str, ObjFn]] = []
         for _step, rule in self._rules_for(source, target):
             for k, fact in rule.object_facts:

@@ -87,7 +87,7 @@ def translate_delivery(engine: DeliveryEngine, event_type: str, body: Any, sourc
         lossy.append(f"{names_rule}: {reason}" if names_rule else reason)
         return WebhookTranslation([], applied, lossy, reason)
 
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
+    event: dict[str, Any] = body["event"] if isinstance(body.get("event"), dict) else {}
     edit_rule = engine.webhook_rule("edit_events", event_type)
     drop_rule = engine.webhook_rule("drop_events", event_type)
     # 2.0 draft deliveries kept the 1.0 names; only the objects changed.

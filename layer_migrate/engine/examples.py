@@ -32,12 +32,18 @@ def _example_options(ex: Example) -> Options:
     return Options(**kw)
 
 
+def _endpoint(ex: Example) -> routes.Endpoint:
+    if ex.endpoint is None:
+        raise ValueError(f"a {ex.kind} example needs an endpoint")
+    return routes.BY_NAME[ex.endpoint]
+
+
 def _example_path(ex: Example) -> str:
     if ex.path:
         return ex.path
-    template = routes.BY_NAME[ex.endpoint].template
-    return routes.build_path(ex.endpoint, **{k: k.upper()[0] for k in
-                                             re.findall(r"\{(\w+)\}", template)})
+    endpoint = _endpoint(ex)
+    return routes.build_path(endpoint.name, **{k: k.upper()[0] for k in
+                                               re.findall(r"\{(\w+)\}", endpoint.template)})
 
 
 def run_example(rule: Rule, ex: Example, engine: Engine | None = None) -> str | None:
@@ -47,7 +53,7 @@ def run_example(rule: Rule, ex: Example, engine: Engine | None = None) -> str | 
     options = _example_options(ex)
     try:
         if ex.kind == "request":
-            method = ex.method or routes.BY_NAME[ex.endpoint].method
+            method = ex.method or _endpoint(ex).method
             up = ex.way == "up"
             source = ex.source or ("1.1" if up else rule.step[1])
             target = ex.target or (rule.step[1] if up else "1.1")
@@ -66,7 +72,7 @@ def run_example(rule: Rule, ex: Example, engine: Engine | None = None) -> str | 
             if rule.facts and rule.id not in t.applied and ex.after != ex.before:
                 extra.append(f"rule not in applied {t.applied}")
         elif ex.kind == "response":
-            method = ex.method or routes.BY_NAME[ex.endpoint].method
+            method = ex.method or _endpoint(ex).method
             source = ex.source or rule.step[1]
             target = ex.target or "1.1"
             req = Request(method, _example_path(ex), {"accept": accept_header(target)}, ex.request_body)

@@ -555,7 +555,7 @@ def route_hook(fact: RouteFact) -> ReqFn:
             if not isinstance(uid, str) or not uid:
                 raise invalid_property("user_id", "Property 'user_id' must be a non-empty user id string")
         else:
-            uid = ctx.params.get(key_param)
+            uid = ctx.params[key_param]  # the route matched, so its path parameter is there
         new_path = paths.get(ctx.path)
         if new_path is None:
             params = {k: v for k, v in ctx.params.items() if k in ("app", "user")}
