@@ -4,6 +4,19 @@ the v1 config mark, versions, and delivery signing (R49).
 Leaf data and small pure functions, shared by the webhook rules, the engine's delivery translation
 (:mod:`layer_migrate.engine.deliveries`), the proxy's relay and the codemod. Translating a
 delivery needs the rulebook, so it lives in the engine, not here.
+
+Conventions the emulator and the engine share for the INFERRED parts of spec §12.3 (the spec
+could not recover them from the service):
+
+* 3.0 ``Conversation.updated`` payloads carry ``"changes": [{"property": "participants" |
+  "metadata" | <other>, ...}]`` next to ``"conversation"``; the R50 downgrade emits
+  ``conversation.updated.participants`` and/or ``.metadata`` from ``changes[].property``, and
+  without ``changes`` falls back to ``Options.conversation_updated_default`` (saying so in
+  ``lossy``).
+* 3.0 ``Receipt.created`` payloads: ``{"event", "actor": <reader>, "receipt": {"type": "read" |
+  "delivery"}, "message": <full Message>}`` → 1.0 ``message.read`` / ``message.delivered``.
+* 1.0 payloads: ``{"event": {"created_at", "type", "id", "actor"?}, "message" | "conversation",
+  "config"?}``, sender/actor with only the non-null key.
 """
 
 from __future__ import annotations

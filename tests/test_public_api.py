@@ -78,3 +78,36 @@ def test_license_file_is_mit_and_ships():
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License")
     assert "Permission is hereby granted, free of charge" in text
+
+
+def test_library_docstrings_point_only_at_shipped_files():
+    """The wheel has no docs/ or spec/: the library's docstrings must not send readers there
+    (docs/rules.md is named only as what ``layer-migrate rules --markdown`` prints)."""
+    import re
+
+    pkg = ROOT / "layer_migrate"
+    areas = [p for p in pkg.glob("*.py")] + [p for d in ("rulebook", "engine", "rules")
+                                               for p in (pkg / d).rglob("*.py")]
+    bad = []
+    for path in areas:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"architecture\.md|\bspec/|layer-platform-api\.md|/work/", line):
+                bad.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert bad == []
+
+
+def test_the_library_needs_none_of_the_tools_dependencies():
+    """Translating imports only jsonpatch beyond the standard library: the proxy, codemod,
+    emulator and CLI stacks stay unloaded (README, "Installing")."""
+    code = """
+import sys
+for name in ("uvicorn", "aiohttp", "httptools", "uvloop", "requests", "libcst", "httpx", "rich",
+             "jsonschema", "click", "orjson"):
+    sys.modules[name] = None  # importing it now fails
+from layer_migrate import Request, translate_request, translate_webhook
+t = translate_request(Request("POST", "/apps/A/conversations", {}, {"participants": ["a"]}), to="3.0")
+w = translate_webhook("Message.deleted", {"event": {"type": "Message.deleted"}}, "3.0")
+print(t.request.body["participants"][0], w.events[0][0])
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["layer:///identities/a", "message.deleted"], out.stderr

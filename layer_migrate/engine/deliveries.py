@@ -7,10 +7,9 @@ of the rulebook). Events without a 1.0 equivalent produce no event and a reason.
 
 Each part runs because a rule declares it (``rule.webhook(part)``, a
 :class:`~layer_migrate.facts.WebhookFact`), and ``applied`` names that rule: the ids live in
-``layer_migrate/rules/``, never here. The tables (event names, config mark) are vocabulary in
-:mod:`layer_migrate.webhook_events`. The INFERRED conventions shared with the emulator
-(``Conversation.updated`` ``changes``, ``Receipt.created`` payloads) are described in the
-project's docs/architecture.md.
+``layer_migrate/rules/``, never here. The tables (event names, config mark) and the INFERRED payload
+conventions shared with the emulator (``Conversation.updated`` ``changes``, ``Receipt.created``
+payloads) are in :mod:`layer_migrate.webhook_events`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 * :mod:`.objects` — object kinds and where they appear in responses;
 * :mod:`.helpers` — sender validation and identity/bot conversions hooks share;
 * :mod:`.loader` — loading and checking rules (built-in :mod:`layer_migrate.rules`, ``--rules DIR``);
-* :mod:`.docs` — ``layer-migrate rules`` and docs/rules.md.
+* :mod:`.docs` — ``layer-migrate rules`` and its ``--markdown`` migration guide.
 
 It never imports the engine: rules depend on this package, the engine depends on both.
 """

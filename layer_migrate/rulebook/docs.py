@@ -1,4 +1,5 @@
-"""The rulebook rendered for people: ``layer-migrate rules`` (table, JSON) and docs/rules.md.
+"""The rulebook rendered for people: ``layer-migrate rules`` (table, JSON) and the migration guide
+(``layer-migrate rules --markdown``; the source repository keeps a copy as docs/rules.md).
 
 Rendering reads only rule declarations (ids, docstrings, facts, examples), never the engine: the
 guide shows what each rule *says*, and the test suite checks that the examples hold.

@@ -3,7 +3,7 @@
 Spec §12.3 table, §14.8 R50: ``Message.created`` → ``message.sent`` (not for announcements),
 ``Receipt.created`` → ``message.read``/``message.delivered`` by receipt type, ``Conversation.updated``
 → ``conversation.updated.participants`` and/or ``.metadata`` from the payload's ``changes`` (INFERRED
-convention, docs/architecture.md; without it ``Options.conversation_updated_default``),
+convention of :mod:`layer_migrate.webhook_events`; without it ``Options.conversation_updated_default``),
 ``*.deleted`` → ``*.deleted``. ``MessagePart.*``, ``Channel.*``, ``Membership.*``,
 ``Participation.*``, ``Identity.*`` → no event (with a reason). The table lives in
 :mod:`layer_migrate.webhook_events`.

@@ -2,7 +2,7 @@
 
 Spec §12.3, §14.8 R52: ``message`` gets R24 (single-key sender in 1.0 payloads), R25, R27, R29;
 ``conversation`` gets R15/R20. ``Receipt.created`` needs the full message (the INFERRED payload of
-docs/architecture.md carries it); without it there is no 1.0 event and the reason says to fetch it.
+convention in :mod:`layer_migrate.webhook_events` carries it); without it there is no 1.0 event and the reason says to fetch it.
 """
 
 from layer_migrate.rulebook import Rule
