@@ -36,6 +36,7 @@ from .interpret import (
     body_hook,
     compile_field_fact,
     compile_patch_fact,
+    content_type_phase,
     fold_accept,
     is_webhooks_endpoint,
     media_type_hook,
@@ -197,15 +198,20 @@ class Engine:
         if cached is not None:
             return cached
         down = VERSIONS.index(source) >= VERSIONS.index(target)
-        fns: list[tuple[str, ReqFn]] = []
-        for _step, rule in self._rules_for(source, target):
+        fns: list[tuple[str | None, ReqFn]] = []
+        media: list[tuple[str, MediaTypeFact, Step]] = []
+        for step, rule in self._rules_for(source, target):
             if down:
                 for fact in rule.facts:
                     if isinstance(fact, RouteFact) and fact.status_map and endpoint == fact.from_endpoint:
                         fns.append((rule.id, status_hook(fact)))
+                    elif isinstance(fact, MediaTypeFact):
+                        media.append((rule.id, fact, step))
             if self._concerns(rule, rule.endpoints, endpoint) or not rule.endpoints:
                 for hook in rule.hooks["response_down" if down else "response_up"]:
                     fns.append((rule.id, hook))
+        if media:  # the answer carries the client's version (issue 16)
+            fns.insert(0, (None, content_type_phase(media, is_webhooks_endpoint(endpoint))))
         return self._res.put(key, tuple(fns))
 
     def object_pipeline(self, kind: str, source: str, target: str) -> ObjPipeline:
@@ -323,8 +329,14 @@ class Engine:
         if pipeline is None:
             pipeline = self.response_pipeline(endpoint, src, target)
         for rid, fn in pipeline:
-            if fn(ctx) and rid not in applied:
-                record(ctx, rid, lz)
+            done = fn(ctx)
+            if done:
+                if rid is None:  # the folded Content-Type phase reports its own rule ids
+                    for r in done:
+                        if r not in applied:
+                            record(ctx, r, lz)
+                elif rid not in applied:
+                    record(ctx, rid, lz)
         if 200 <= ctx.status < 300 and ctx.body is not None:
             ctx.body = self.run_objects_at(endpoint, ctx.body, ctx)
         if endpoint is None:

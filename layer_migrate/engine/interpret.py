@@ -21,7 +21,7 @@ from ..identity import IDENTITY_PREFIX, identity_id, user_id_of
 from ..prerequisites import EnsureIdentity, EnsureParticipant
 from ..rulebook import Context, Step
 from ..rulebook.helpers import fast_identity_id, fast_user_id, sender_from_v1, sender_to_v1
-from ..versions import WEBHOOKS_MEDIA_TYPE, accept_header, version_of
+from ..versions import WEBHOOKS_MEDIA_TYPE, accept_header, media_type_of, version_of, with_version
 from .cache import Memo
 
 __all__ = ["Action", "ReqFn", "body_hook", "compile_field_fact", "compile_patch_fact",
@@ -510,6 +510,40 @@ def fold_accept(hooks: list[tuple[str, ReqFn, Step]]) -> Callable[[Context], tup
         return hit[1]
 
     return accept_phase
+
+
+def content_type_phase(facts: list[tuple[str, MediaTypeFact, Step]],
+                       webhooks: bool) -> Callable[[Context], tuple[str, ...]]:
+    """MediaTypeFacts on a response going down: its Content-Type version walks back across each
+    step, so a downgraded answer says the client's version (``3.0`` → ``2.0`` → ``1.1``; the
+    webhooks media type has no 1.1, so it ends at ``1.0``). ``facts`` are in pipeline (down) order.
+
+    One phase cached per Content-Type value, like :func:`fold_accept`: the result depends only on
+    that header once the pipeline has fixed endpoint and versions.
+    """
+    relevant = [(rid, f.media_type, step) for rid, f, step in facts
+                if (f.media_type == WEBHOOKS_MEDIA_TYPE) == webhooks]
+    cache: Memo[str, tuple[str, tuple[str, ...]]] = Memo(256)
+
+    def phase(ctx: Context) -> tuple[str, ...]:
+        ct = ctx.headers.get("content-type")
+        if ct is None:
+            return ()
+        hit = cache.get(ct)
+        if hit is None:
+            value, ids = ct, []
+            for rid, media, (old, new) in relevant:
+                if media_type_of(value) != media or version_of(value, media) != new:
+                    continue
+                value = with_version(value, "1.0" if webhooks and old == "1.1" else old, media)
+                if rid not in ids:
+                    ids.append(rid)
+            hit = cache.put(ct, (value, tuple(ids)))
+        if hit[0] != ct:
+            ctx.headers["content-type"] = hit[0]
+        return hit[1]
+
+    return phase
 
 
 def media_type_hook(fact: MediaTypeFact, step: Step, up: bool) -> ReqFn:
