@@ -1,6 +1,6 @@
 """Migration without a proxy process: an httpx transport (sync and async).
 
-A legacy service keeps sending v1 calls; the transport runs the same exchange loop as the proxy
+A legacy service keeps sending v1 calls; the transport runs the same exchange flow as the proxy
 (:mod:`.flow`) inside the process and talks 2.0/3.0 upstream::
 
     import httpx
