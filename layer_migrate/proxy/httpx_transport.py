@@ -92,7 +92,8 @@ class MigratingTransport(_Base, httpx.BaseTransport):
                  upstream: str | None = None, bots: BotDirectory | None = None, options: Any = None,
                  add_dedupe: bool = True, retries: int = 2,
                  engine_options: dict[str, Any] | None = None, engine: Engine | None = None,
-                 rules: Iterable[str | Path] = (), backoff: float = 0.05, migrator: Migrator | None = None) -> None:
+                 rules: Iterable[str | Path] = (), backoff: float = 0.05,
+                 migrator: Migrator | None = None) -> None:
         super().__init__(upstream_version, upstream, migrator, options=options, bots=bots,
                          add_dedupe=add_dedupe, retries=retries, engine_options=engine_options,
                          engine=engine, rules=rules, backoff=backoff)

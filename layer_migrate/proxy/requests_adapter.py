@@ -61,14 +61,16 @@ class MigratingAdapter(HTTPAdapter):
         super().__init__(**kwargs)
         self.migrator = migrator or Migrator(upstream_version, options=options, bots=bots,
                                              add_dedupe=add_dedupe, retries=retries,
-                                             engine_options=engine_options, engine=engine, rules=rules, backoff=backoff)
+                                             engine_options=engine_options, engine=engine,
+                                             rules=rules, backoff=backoff)
         self.upstream = upstream.rstrip("/") if upstream else None
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
         url = urlsplit(request.url or "")
         path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+        headers = {k.lower(): v if isinstance(v, str) else v.decode("latin-1")
+                   for k, v in (request.headers or {}).items()}
         raw = request.body
         if hasattr(raw, "read"):
             raw = raw.read()  # type: ignore[union-attr]

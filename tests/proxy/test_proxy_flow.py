@@ -238,3 +238,13 @@ def test_webhooks_accept_does_not_poison_the_version_of_other_endpoints():
     assert m.plan(Request("GET", "/apps/A/webhooks", h)).client_version == "1.0"
     assert m.plan(Request("GET", "/apps/A/conversations/c1", h)).client_version == "1.1"
     assert m.plan(Request("GET", "/apps/A/webhooks", h)).client_version == "1.0"
+
+
+def test_rules_dir_config_is_checked_and_survives_the_trip_to_workers(tmp_path):
+    from layer_migrate.proxy.config import ConfigError, ProxyConfig
+
+    with pytest.raises(ConfigError, match="no-such-dir: rules directory not found"):
+        ProxyConfig(rules_dir=str(tmp_path / "no-such-dir"))
+    (tmp_path / "proxy.toml").write_text(f'[proxy]\nrules-dir = "{tmp_path}"\n')
+    cfg = ProxyConfig.from_toml(tmp_path / "proxy.toml")
+    assert ProxyConfig.from_env({"LAYER_MIGRATE_PROXY_CONFIG": cfg.to_env()}).rules_dir == str(tmp_path)
