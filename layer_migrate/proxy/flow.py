@@ -46,7 +46,7 @@ from .migrator import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send:
     """Send ``request`` upstream; resume with its Response or throw the UpstreamFailure.
 
@@ -58,14 +58,14 @@ class Send:
     raw: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sleep:
     """Back off before another attempt."""
 
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Wait:
     """Another exchange is fulfilling the same prerequisite: resume once it has landed."""
 
