@@ -334,8 +334,7 @@ class Migrator:
     def _report_plan(self, req: Request, version: str, endpoint: str | None) -> Plan:
         """Report-only: forward unchanged; translate a parsed copy only to learn which rules the
         request would need."""
-        plan = Plan(req, version, req, passthrough=True, endpoint=endpoint,
-                    retryable=self._repeatable_as_is(req, endpoint))
+        plan = Plan(req, version, req, passthrough=True, retryable=self._repeatable_as_is(req, endpoint))
         if version == self.upstream_version:
             return plan
         probe = req

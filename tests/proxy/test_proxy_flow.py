@@ -107,6 +107,16 @@ def test_create_without_dedupe_is_never_repeated_after_it_may_have_arrived(emu, 
     assert len(hop.seen) == 1 and _stored(emu, tag) == 1
 
 
+@pytest.mark.parametrize("name", FACES)
+def test_passthrough_answer_is_byte_for_byte_the_upstream_one(emu, name):
+    """A client already at the upstream version: its answer is never parsed and re-serialised
+    (spacing, number spelling and escapes survive)."""
+    wire = b'{ "id": "layer:///conversations/x", "n": 1.50, "t": "caf\\u00e9" }'
+    with recording_hop(emu.url, [(200, "application/json", wire)]) as hop, face(name, hop.url) as f:
+        status, _, body = f.request("GET", emu.path(f"/conversations/{emu.cid}"), emu.headers("3.0"))
+    assert status == 200 and body == wire
+
+
 # -- response-side prerequisites (issue 9 §6, R10 autocreate_users) -----------------------------
 
 @pytest.mark.parametrize("name", FACES)
