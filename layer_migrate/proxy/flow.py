@@ -15,8 +15,8 @@ The flow's shape::
     for prerequisite in plan.prerequisites:       # single-flight per key; 201/409 = fulfilled
         Wait(flight) | Send(create) [Sleep, Send]...
     Send(plan.request) [Sleep, Send]...           # retried only when nothing can be duplicated
-    response, needs = migrator.translate_back(plan, answer)
-    if needs:                                     # R10 autocreate_users: 404 for an unknown user
+    response = migrator.finish(plan, answer)      # what it asks for → plan.needs
+    if plan.needs:                                # R10 autocreate_users: 404 for an unknown user
         Send(create identity)...                  # 201 → send the request once more
         Send(plan.request)...                     # (409: the user existed — the 404 stands)
     return Outcome(response, ...)
@@ -109,11 +109,12 @@ def exchange(m: Migrator, req: Request, backoff: float | None = None) -> Flow:
             return Outcome(error_response(upstream_error(answer)), plan, tally.attempts, tally.seconds,
                            error=f"upstream: {answer.kind}")
         try:
-            out, needs = m.translate_back(plan, answer)
+            out = m.finish(plan, answer)
         except LayerError as exc:
             _discard(answer)
             return Outcome(error_response(exc), plan, tally.attempts, tally.seconds,
                            error=f"response: {exc.id}")
+        needs = plan.needs
         if final or not needs or m.report_only:
             break
         # R10: the answer says what must exist upstream first. The cache may remember it as

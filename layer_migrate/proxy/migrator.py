@@ -4,7 +4,7 @@
 translate response → response-side prerequisites); this module only answers questions: what
 does this client request become (:meth:`Migrator.plan`), may this attempt be repeated
 (:meth:`Migrator.may_retry`), which request fulfils that prerequisite, what does the client get
-back (:meth:`Migrator.translate_back`). Nothing here sends, sleeps or waits, so the proxy and the
+back (:meth:`Migrator.finish`). Nothing here sends, sleeps or waits, so the proxy and the
 in-process faces cannot disagree about any of it.
 
 The translation engine is injected (``Migrator(engine=...)`` or ``rules=[dir, ...]``) rather
@@ -120,6 +120,8 @@ class Plan:
     retryable: bool = False
     #: a proxy-made dedupe id (not the client's)
     dedupe_added: bool = False
+    #: what the last response translation asks to fulfil before repeating the request (R10)
+    needs: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -411,11 +413,16 @@ class Migrator:
 
     # -- response side -------------------------------------------------------------------------
 
-    def translate_back(self, plan: Plan, resp: Response) -> tuple[Response, list[Prerequisite]]:
-        """The upstream answer in the client's version, and the prerequisites the response
-        translation asks for (R10 ``autocreate_users``: fulfil them, then repeat the request)."""
+    def finish(self, plan: Plan, resp: Response) -> Response:
+        """Translate the upstream answer back to the client's version.
+
+        The prerequisites the response translation asks for land in ``plan.needs`` (R10
+        ``autocreate_users``: fulfil them, then repeat the request). This is the one response-side
+        hook the flow calls, so a subclass that wraps it sees every answer.
+        """
         if plan.passthrough or getattr(resp, "stream", None) is not None:
-            return resp, []  # untouched, or a non-JSON body streamed unchanged
+            plan.needs = []
+            return resp  # untouched, or a non-JSON body streamed unchanged
         r = self.engine.translate_response(plan.original, resp, source=self.upstream_version,
                                            to=plan.client_version, options=self.options)
         # The access log, report and metrics name every rule the exchange needed, both ways.
@@ -423,11 +430,13 @@ class Migrator:
             plan.applied.extend(rule for rule in r.applied if rule not in plan.applied)
         if r.lossy:
             plan.lossy.extend(note for note in r.lossy if note not in plan.lossy)
-        return r.response, list(r.prerequisites)
+        plan.needs = list(r.prerequisites)
+        return r.response
 
-    def finish(self, plan: Plan, resp: Response) -> Response:
-        """Translate the upstream answer back to the client's version."""
-        return self.translate_back(plan, resp)[0]
+    def translate_back(self, plan: Plan, resp: Response) -> tuple[Response, list[Prerequisite]]:
+        """:meth:`finish` and the prerequisites it asked for, as one value."""
+        out = self.finish(plan, resp)
+        return out, plan.needs
 
     def translate_webhook(self, event_type: str, body: Any, source: str, to: str = "1.0",
                           options: Options | None = None) -> WebhookTranslation:
