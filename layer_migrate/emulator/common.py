@@ -38,6 +38,29 @@ def ensure_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
     return user
 
 
+#: The identity a participant has without an explicit create (R21): profile fields unset.
+IMPLICIT_IDENTITY: dict[str, Any] = {"display_name": None, "avatar_url": None, "first_name": None,
+                                     "last_name": None, "phone_number": None, "email_address": None,
+                                     "public_key": None, "metadata": None, "identity_type": "user"}
+
+
+def identity_of(ctx: Ctx, user: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The user's Identity as 2.0/3.0 see it, or ``None``.
+
+    R21: "participants get identities implicitly" — at 2.0+ a participant of a live
+    conversation has an (empty) Identity even if none was created, so it can be a ``sender_id``
+    and its identity GET answers 200. 1.x had no such notion (its identity GET shows only
+    explicitly created profiles). An explicit DELETE of the identity removes the implicit one too.
+    """
+    if user is None:
+        return None
+    if user.get("identity"):
+        return user["identity"]
+    if ctx.v1 or user.get("identity_deleted") or not ctx.store.is_participant(user["user_id"]):
+        return None
+    return dict(IMPLICIT_IDENTITY)
+
+
 def users_map(ctx: Ctx, user_ids: Any) -> dict[str, dict[str, Any]]:
     return ctx.store.users_by_id(sorted({u for u in user_ids if u is not None}))
 

@@ -29,6 +29,7 @@ from ..errors import LayerError, invalid_property, invalid_request, missing_prop
 from .common import (
     ensure_user,
     existing_user,
+    identity_of,
     live_conversation,
     message_any,
     message_in,
@@ -58,9 +59,9 @@ def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> 
         # same error directly and through the proxy.
         if not isinstance(sender, dict):
             raise invalid_property("sender", "Property 'sender' must be an object with 'user_id' or 'name'")
+        # Profile keys beside user_id/name are ignored: LayerClient 0.1.10 sends its whole
+        # Sender (display_name, avatar_url, ...) as ``sender`` (docs/emulator.md).
         uid, name = sender.get("user_id"), sender.get("name")
-        if set(sender) - {"user_id", "name"}:
-            raise invalid_property("sender", "Property 'sender' must be an object with 'user_id' or 'name'")
         if uid is not None and name is not None:
             raise invalid_property("sender", "Only one of 'sender.name' and 'sender.user_id' may be given")
         if uid is None and name is None:
@@ -84,8 +85,9 @@ def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> 
         raise missing_property("sender_id")
     uid = user_ref(ref, ctx.version, "sender_id", lenient=ctx.lenient)
     user = ctx.store.user(uid)
-    if user is None or not user.get("identity"):
+    if identity_of(ctx, user) is None:
         raise invalid_property("sender_id", f"An Identity must exist to use it as the sender_id ({ref})")
+    assert user is not None
     if user.get("suspended"):
         raise LayerError("user_suspended", f"User {uid} is suspended and cannot send messages.")
     return {"user_id": uid}

@@ -94,6 +94,7 @@ def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | 
     label = f"Message part {where[6:-1]}" if where.startswith("parts[") else "Message part"
     if not isinstance(p, dict):
         raise invalid_property(where, f"{label} must be an object")
+    p = _present(p)
     if "body" in p and "content" in p:
         raise invalid_property(where, f"{label} has both 'body' and 'content'")
     body, enc = p.get("body"), p.get("encoding")
@@ -182,8 +183,8 @@ def notification(value: Any, version: str, *, lenient: bool) -> dict[str, Any] |
     root: dict[str, Any] = {}
     overrides: dict[str, dict[str, Any]] = {}
     for k, v in value.items():
-        if k == "recipients":
-            continue
+        if k == "recipients" or v is None:
+            continue  # a null optional key is absent (LayerClient sends "sound": null)
         _notification_key(k, v, "notification")
         root[k] = v
     recips = value.get("recipients")
@@ -206,6 +207,12 @@ def _notification_key(k: str, v: Any, where: str) -> None:
         raise invalid_property("notification", f"{where} has an unknown property '{k}'")
 
 
+def _present(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` without its null values: where the spec is silent a null optional field counts as
+    absent (LayerClient 0.1.10 sends per-recipient ``"sound": null``; docs/emulator.md)."""
+    return {k: v for k, v in obj.items() if v is not None}
+
+
 def _overrides(recips: Any, version: str, *, lenient: bool) -> dict[str, dict[str, Any]]:
     where = "notification.recipients"
     out: dict[str, dict[str, Any]] = {}
@@ -218,16 +225,17 @@ def _overrides(recips: Any, version: str, *, lenient: bool) -> dict[str, dict[st
         for uid, keys in recips.items():
             if not isinstance(keys, dict):
                 raise invalid_property("notification", f"{where}.{uid} must be an object")
+            keys = _present(keys)
             for k, v in keys.items():
                 _notification_key(k, v, f"{where}.{uid}")
-            out[uid] = dict(keys)
+            out[uid] = keys
         return out
     if not isinstance(recips, list):
         raise invalid_property("notification", f"{where} must be an array")
     for i, entry in enumerate(recips):
         if not isinstance(entry, dict):
             raise invalid_property("notification", f"{where}[{i}] must be an object")
-        keys = dict(entry)
+        keys = _present(entry)
         if v1:
             uid = keys.pop("user_id", None)
             if "recipient" in keys:
