@@ -25,8 +25,11 @@ and answered ``500 internal_server_error`` without a trace.
 
 from __future__ import annotations
 
+import hmac
 import logging
+import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import orjson
@@ -44,7 +47,9 @@ from . import conversations, messages, misc, users, webhooks
 from .http import Ctx, Reply, error_reply, parse_query
 from .ids import is_uuid
 from .render import Renderer
+from .settings import Settings, check_faults
 from .store import Store
+from .timeline import Timeline
 
 log = logging.getLogger("layer_migrate.emulator")
 
@@ -125,20 +130,51 @@ class EmulatorApp:
                  distinct_default: bool = True, max_participants: int = 25,
                  retry_base: float = 1.0, retry_cap: float = 300.0, max_attempts: int = 12,
                  webhook_timeout: float = 5.0, enforce_blocks: bool = True,
-                 distinct_location: bool = False, system_unread_fields: str = "null") -> None:
-        self.store = store
+                 distinct_location: bool = False, system_unread_fields: str = "null",
+                 as_of: date | None = None, faults: set[str] | frozenset[str] | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
         self.app_id = app_id
         self.token = token
-        self.lenient = lenient
-        self.renderer = Renderer(base_url, app_id, system_unread_fields=system_unread_fields)
-        self.enforce_blocks = enforce_blocks
-        self.distinct_location = distinct_location
+        self._token_bytes = token.encode("utf-8")
         self.max_body = max_body
-        self.distinct_default = distinct_default
-        self.max_participants = max_participants
-        self.local_url = "http://127.0.0.1"
-        self.dispatcher = webhooks.Dispatcher(self, retry_base=retry_base, retry_cap=retry_cap,
+        self.settings = Settings(
+            store=store, renderer=Renderer(base_url, app_id, system_unread_fields=system_unread_fields),
+            timeline=Timeline(as_of), lenient=lenient, distinct_default=distinct_default,
+            max_participants=max_participants, enforce_blocks=enforce_blocks,
+            distinct_location=distinct_location, faults=check_faults(faults or ()),
+            clock=clock or time.time)
+        self.dispatcher = webhooks.Dispatcher(self.settings, retry_base=retry_base, retry_cap=retry_cap,
                                               max_attempts=max_attempts, timeout=webhook_timeout)
+        self.settings.verify_webhook = self.dispatcher.verify_later
+
+    # Read-through views of the settings (tests and server.py read them off the app).
+    @property
+    def store(self) -> Store:
+        return self.settings.store
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.settings.renderer
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.settings.timeline
+
+    @property
+    def lenient(self) -> bool:
+        return self.settings.lenient
+
+    @property
+    def faults(self) -> set[str]:
+        return self.settings.faults
+
+    @property
+    def local_url(self) -> str:
+        return self.settings.local_url
+
+    @local_url.setter
+    def local_url(self, value: str) -> None:
+        self.settings.local_url = value
 
     # -- ASGI ---------------------------------------------------------------------------------
 
@@ -219,34 +255,25 @@ class EmulatorApp:
 
     def _handle(self, method: str, path: str, query_string: bytes, headers: dict[str, str], raw: bytes) -> Reply:
         method = method.upper()
+        auth = headers.get("authorization", "")
+        scheme, _, credential = auth.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential.strip().encode("utf-8", "replace"),
+                                                                 self._token_bytes):
+            raise LayerError("authentication_required", "A valid bearer token is required: "
+                             "send 'Authorization: Bearer <token>'.", headers={"www-authenticate": "Bearer"})
+        version = self._version(path, headers)
         override = headers.get("x-http-method-override")
-        if override:
+        if override and self.timeline.since("method_override", version):
             if method != "POST" or override.strip().upper() != "PATCH":
                 raise invalid_request("X-HTTP-Method-Override is only supported as PATCH on a POST request.")
             method = "PATCH"
-        auth = headers.get("authorization", "")
-        scheme, _, credential = auth.partition(" ")
-        if scheme.lower() != "bearer" or credential.strip() != self.token:
-            raise LayerError("authentication_required", "A valid bearer token is required: "
-                             "send 'Authorization: Bearer <token>'.", headers={"www-authenticate": "Bearer"})
-        segments = path.split("/")
-        is_webhooks = len(segments) > 3 and segments[1] == "apps" and segments[3] == "webhooks"
-        media, offered = (WEBHOOKS_MEDIA_TYPE, WEBHOOK_VERSIONS) if is_webhooks else (PLATFORM_MEDIA_TYPE, VERSIONS)
-        version = version_of(headers.get("accept"), media)
-        if is_webhooks and version == "1.1" and self.lenient:
-            version = "1.0"  # snap-swap sends webhooks version=1.1 (OBS §1.2), undocumented
-        if version is None or version not in offered:
-            if is_webhooks:
-                raise invalid_header("Accept", "Invalid Accept header; must be of form "
-                                               "application/vnd.layer.webhooks+json; version=x.y")
-            raise invalid_header("Accept")
         match = routes.match(method, path)
-        if match is None or version not in match.endpoint.versions:
+        if match is None or not self._serves(match.name, match.endpoint.versions, version):
             raise self._no_route(method, path, version)
         if match.params.get("app") != self.app_id:
             raise LayerError("invalid_app_id", f"No app with id {match.params.get('app')!r} exists here.",
                              data={"app_id": match.params.get("app")})
-        ctx = Ctx(self, method, path, parse_query(query_string), headers, raw, version, match.name,
+        ctx = Ctx(self.settings, method, path, parse_query(query_string), headers, raw, version, match.name,
                   dict(match.params))
         handler = HANDLERS[match.name]
         dedupe_key = self._dedupe_key(match.name, headers)
@@ -261,6 +288,31 @@ class EmulatorApp:
                                                    "headers": reply.headers})
             self.dispatcher.record(ctx.events)
         return reply
+
+    def _version(self, path: str, headers: dict[str, str]) -> str:
+        """The version the Accept header names (§1.2), per the emulated date."""
+        segments = path.split("/")
+        is_webhooks = len(segments) > 3 and segments[1] == "apps" and segments[3] == "webhooks"
+        media, offered = (WEBHOOKS_MEDIA_TYPE, WEBHOOK_VERSIONS) if is_webhooks else (PLATFORM_MEDIA_TYPE, VERSIONS)
+        accept = headers.get("accept")
+        if not accept and not is_webhooks and not self.timeline.since("accept_required", "1.0"):
+            return "1.0"  # before 2015-09-03 content negotiation was optional
+        version = version_of(accept, media)
+        if is_webhooks and version == "1.1" and self.lenient:
+            version = "1.0"  # snap-swap sends webhooks version=1.1 (OBS §1.2), undocumented
+        if version is None or version not in offered or (not is_webhooks and not self.timeline.offers(version)):
+            if is_webhooks:
+                raise invalid_header("Accept", "Invalid Accept header; must be of form "
+                                               "application/vnd.layer.webhooks+json; version=x.y")
+            raise invalid_header("Accept")
+        return version
+
+    def _serves(self, endpoint: str, versions: Any, version: str) -> bool:
+        """Whether the endpoint exists in ``version`` at the emulated date (timeline.py); 2.0
+        gained the part endpoints with message updating (2017-09-28)."""
+        if version not in versions and not (endpoint.startswith("parts.") and version == "2.0"):
+            return False
+        return self.timeline.endpoint_available(endpoint, version)
 
     def _dedupe_key(self, endpoint: str, headers: dict[str, str]) -> str | None:
         value = headers.get("if-none-match")
@@ -279,8 +331,10 @@ class EmulatorApp:
             found = routes.match(m, path)
             if found is not None:
                 any_version = True
-                if version in found.endpoint.versions:
+                if self._serves(found.name, found.endpoint.versions, version):
                     allowed.append(m)
+        if allowed and not self.timeline.since("method_not_allowed", version):
+            return LayerError("invalid_endpoint", f"No such endpoint: {method} {path}", data={"path": path})
         if allowed:
             # The same text in every version: errors pass through the proxy unchanged.
             return method_not_allowed(allowed)

@@ -38,7 +38,7 @@ CREATE_KEYS = {"participants", "distinct", "metadata", "significance"}
 
 
 def _check_blocks(ctx: Ctx, participants: list[str]) -> None:
-    if not ctx.app.enforce_blocks:
+    if not ctx.settings.enforce_blocks:
         return
     pair = ctx.store.is_blocked_between(participants)
     if pair:
@@ -68,9 +68,9 @@ def create(ctx: Ctx) -> Reply:
     if body.get("participants") is None:
         raise missing_property("participants")
     participants = user_list(body["participants"], ctx.version, "participants", lenient=ctx.lenient)
-    if len(participants) > ctx.app.max_participants:
-        raise invalid_property("participants", f"A conversation has at most {ctx.app.max_participants} participants")
-    distinct = boolean(body, "distinct", ctx.app.distinct_default)
+    if len(participants) > ctx.settings.max_participants:
+        raise invalid_property("participants", f"A conversation has at most {ctx.settings.max_participants} participants")
+    distinct = boolean(body, "distinct", ctx.settings.distinct_default)
     meta = metadata(body.get("metadata"))
     significance = body.get("significance")
     if significance is not None and (ctx.version != "3.0" or not isinstance(significance, dict)):
@@ -84,7 +84,7 @@ def create(ctx: Ctx) -> Reply:
         if existing is not None:
             if meta is None or meta == existing.get("metadata"):
                 headers = ({"location": f"/apps/{ctx.render.app_id}/conversations/{existing['uuid']}"}
-                           if ctx.app.distinct_location else {})
+                           if ctx.settings.distinct_location else {})
                 return Reply(200, render(ctx, existing), headers)
             raise LayerError("conflict", "The requested Distinct Conversation was found but had metadata "
                                          "that did not match your request.", data=render(ctx, existing))
@@ -172,8 +172,8 @@ def patch(ctx: Ctx) -> Reply:
             touched_metadata = True
         else:
             raise invalid_property(op["property"], f"{where}: property '{op['property']}' cannot be patched")
-    if len(participants) > ctx.app.max_participants:
-        raise invalid_property("participants", f"A conversation has at most {ctx.app.max_participants} participants")
+    if len(participants) > ctx.settings.max_participants:
+        raise invalid_property("participants", f"A conversation has at most {ctx.settings.max_participants} participants")
     changes: list[dict[str, Any]] = []
     if touched_participants:
         added = [u for u in participants if u not in conv["participants"]]

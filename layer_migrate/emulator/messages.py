@@ -281,6 +281,8 @@ def _render_part(ctx: Ctx, msg: dict[str, Any], p: dict[str, Any], url: str) -> 
 
 def _find_part(ctx: Ctx, msg: dict[str, Any]) -> dict[str, Any]:
     puuid = ctx.params["part"].rsplit("/", 1)[-1].lower()
+    if ctx.version != "3.0" and puuid.isdigit() and int(puuid) < len(msg["parts"]):
+        return msg["parts"][int(puuid)]  # 2.0 names parts by index (§5.4); the UUID form works too
     for p in msg["parts"]:
         if p["uuid"] == puuid:
             return p

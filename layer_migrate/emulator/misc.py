@@ -175,7 +175,7 @@ def export_schedule_get(ctx: Ctx) -> Reply:
 # -- rich content ----------------------------------------------------------------------------
 
 def _render_content(ctx: Ctx, c: dict[str, Any], *, bare_id: bool = False) -> dict[str, Any]:
-    base = ctx.app.local_url
+    base = ctx.settings.local_url
     uploaded = c.get("uploaded")
     return {"id": c["uuid"] if bare_id else f"layer:///content/{c['uuid']}", "size": c["size"],
             "upload_url": None if uploaded else f"{base}/_emulator/content/{c['uuid']}",
