@@ -25,6 +25,8 @@ def existing_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
     """The user named in a ``/users/:user_id/...`` path; 404 when unknown (June 2016 rule)."""
     user = ctx.store.user(user_id)
     if user is None:
+        if not ctx.since("user_404"):
+            return ensure_user(ctx, user_id)  # before 2016-06-21 users were created on the fly
         raise user_not_found(user_id)
     return user
 

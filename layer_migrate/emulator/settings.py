@@ -31,6 +31,11 @@ def check_faults(names: set[str] | frozenset[str] | list[str] | tuple[str, ...])
     return set(names)
 
 
+class EmulatedFailure(Exception):
+    """An internal error the emulated service had (a pre-fix date of the change log, or a fault
+    switch): answered like any unexpected error, but logged without a traceback."""
+
+
 @dataclass
 class Settings:
     """Per-emulator configuration and services (INFERRED options are documented in the README)."""

@@ -188,6 +188,9 @@ def user_patch(ctx: Ctx) -> Reply:
         where = f"Layer-Patch operation {i}"
         prop, kind = op["property"], op["operation"]
         if prop == "blocks":
+            if not ctx.since("bulk_blocks"):
+                raise invalid_property("blocks", f"{where}: block lists are edited with POST/DELETE …/blocks "
+                                                 "(bulk manipulation arrived 2015-09-16)")
             if kind == "set":
                 value = op.get("value")
                 if not isinstance(value, list):

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import invalid_property, missing_property
 from ..versions import is_v1
 from .ids import IDENTITY_PREFIX, is_uuid, new_uuid, user_of_identity_uri
+from .settings import EmulatedFailure
 
 #: Inline part body limit after base64 decoding (§5.2).
 INLINE_LIMIT = 2048
@@ -69,7 +71,12 @@ def _metadata_leaves(obj: dict[str, Any], prop: str) -> None:
             raise invalid_property(prop, f"Metadata values must be strings or objects ('{prop}.{k}')")
 
 
-def parts(value: Any, version: str, *, allow_ids: bool, content_exists: Any = None) -> list[dict[str, Any]]:
+def _always(_key: str) -> bool:
+    return True
+
+
+def parts(value: Any, version: str, *, allow_ids: bool, content_exists: Any = None,
+          since: Callable[[str], bool] = _always) -> list[dict[str, Any]]:
     """Validate message/announcement ``parts`` (§5.2) into neutral parts with a UUID each.
 
     3.0 may carry ``parts[].id`` (bare UUID or ``layer:///messages/<m>/parts/<uuid>``, §5.4);
@@ -82,12 +89,13 @@ def parts(value: Any, version: str, *, allow_ids: bool, content_exists: Any = No
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, p in enumerate(value):
-        out.append(part(p, f"parts[{i}]", version, allow_ids=allow_ids, seen=seen, content_exists=content_exists))
+        out.append(part(p, f"parts[{i}]", version, allow_ids=allow_ids, seen=seen, content_exists=content_exists,
+                        since=since))
     return out
 
 
 def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | None = None,
-         content_exists: Any = None) -> dict[str, Any]:
+         content_exists: Any = None, since: Callable[[str], bool] = _always) -> dict[str, Any]:
     """One part; ``where`` (``parts[0]``, or ``part`` on the 3.0 part endpoints) prefixes
     ``data.property``. The first three refusals use the engine's exact texts (R32), so a v1 client
     sees the same error directly and through the proxy."""
@@ -105,6 +113,8 @@ def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | 
                 raise ValueError
             raw = base64.b64decode(body.encode("ascii"), validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
+            if not since("base64_graceful"):
+                raise EmulatedFailure("invalid base64 part body (handled gracefully since 2015-08-02)") from None
             raise invalid_property(f"{where}.body", f"{label} is declared base64 but its body is not valid "
                                                     "base64") from None
     mime = p.get("mime_type")
@@ -142,11 +152,18 @@ def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | 
         else:
             raw = body.encode("utf-8")
         assert raw is not None
-        if len(raw) > INLINE_LIMIT:
+        if enc == "base64" and not since("base64_binary"):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise EmulatedFailure("base64 of non-UTF-8 bytes (fixed 2015-09-24)") from None
+        if len(raw) > INLINE_LIMIT and since("inline_limit"):
             raise invalid_property(f"{where}.body", f"{where}.body is {len(raw)} bytes; inline parts are limited "
                                                     f"to {INLINE_LIMIT} bytes (use rich content)")
         out["body"] = body
     else:
+        if not since("rich_content"):
+            raise invalid_property(f"{where}.content", f"{where}: rich content parts arrived on 2016-02-24")
         c = p["content"]
         if not isinstance(c, dict):
             raise invalid_property(f"{where}.content", f"{where}.content must be an object")

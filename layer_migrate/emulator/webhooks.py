@@ -13,6 +13,7 @@ Payload conventions are shared with the engine (docs/architecture.md, "Webhook c
 
 INFERRED choices:
 
+* 2.0 (from 2017-09-28, message updating) emits ``Message.updated`` for every part change.
 * 3.0 also emits ``MessagePart.created|updated|deleted`` (``{"event", "message_part",
   "message"}``) and, with 2.0, ``Identity.created|updated|deleted`` (``{"event", "identity"}``).
   Registration accepts every name of §12.1 for its version; channels never fire here.
@@ -78,8 +79,14 @@ def _validate(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
         raise LayerError("missing_property", "The target_url property cannot be omitted.", data={"property": "target_url"})
     if not isinstance(target, str):
         raise invalid_property("target_url", "target_url must be a URL string")
-    parts = urlsplit(target)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(target)
+        host = (parts.hostname or "").lower()
+        _ = parts.port  # raises on a non-numeric or out-of-range port
+    except ValueError:
+        raise invalid_property("target_url", "target_url is not a valid URL") from None
+    if any(ch.isspace() or ord(ch) < 32 for ch in target):
+        raise invalid_property("target_url", "target_url is not a valid URL")
     if parts.scheme == "https" and host:
         pass
     elif parts.scheme == "http" and host in LOOPBACK:
@@ -233,6 +240,10 @@ def payloads(app: Settings, event: dict[str, Any], version: str) -> list[tuple[s
             body["message_part"] = r.part(version, "messages", msg["uuid"], index, p, nested)
         body["message"] = msg_obj(msg)
         out.append((name, body))
+    elif kind.startswith("part.") and version == "2.0" and app.timeline.since("message_updating_2_0", "2.0"):
+        # 2.0 gained message updating on 2017-09-28; its webhooks say Message.updated (no part events)
+        msg = store.message(event["message"])
+        out.append(("Message.updated", {"event": _event("Message.updated", stamp), "message": msg_obj(msg)}))
     elif kind.startswith("identity.") and not v1:
         user = store.user(event["user"])
         name = "Identity." + kind.split(".")[1]
