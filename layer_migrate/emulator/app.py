@@ -369,10 +369,9 @@ class EmulatorApp:
         segments = path.split("/")
         is_webhooks = len(segments) > 3 and segments[1] == "apps" and segments[3] == "webhooks"
         media, offered = (WEBHOOKS_MEDIA_TYPE, WEBHOOK_VERSIONS) if is_webhooks else (PLATFORM_MEDIA_TYPE, VERSIONS)
-        accept = headers.get("accept")
-        if not accept and not is_webhooks and not self.timeline.since("accept_required", "1.0"):
-            return "1.0"  # before 2015-09-03 content negotiation was optional
-        version = version_of(accept, media)
+        version = version_of(headers.get("accept"), media)
+        if version is None and not is_webhooks and not self.timeline.since("accept_required", "1.0"):
+            return "1.0"  # before 2015-09-03 content negotiation was optional: no Layer Accept = 1.0
         if is_webhooks and version == "1.1" and self.lenient:
             version = "1.0"  # snap-swap sends webhooks version=1.1 (OBS §1.2), undocumented
         if version is None or version not in offered or (not is_webhooks and not self.timeline.offers(version)):
