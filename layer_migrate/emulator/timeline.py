@@ -168,3 +168,11 @@ def parse_as_of(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"--as-of {text!r} is not a date of the form YYYY-MM-DD") from None
+
+
+def markdown_table() -> str:
+    """The date → behaviour table of ``docs/emulator.md`` (a test keeps the two equal)."""
+    rows = ["| Date | Key | Versions | Before | From that date |", "|---|---|---|---|---|"]
+    for c in CHANGES:
+        rows.append(f"| {c.date.isoformat()} | `{c.key}` | {', '.join(c.versions)} | {c.before} | {c.after} |")
+    return "\n".join(rows) + "\n"
