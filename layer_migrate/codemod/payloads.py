@@ -88,8 +88,9 @@ class PayloadRewrites:
             if elements and not isinstance(events.value.elements[-1].comma, cst.Comma):
                 elements[-1] = elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
             node = replace_item(node, events.index, None, events.value.with_changes(elements=elements))
-        self._done("wh.rest")
-        self._mark("wh.rest", f"this webhook now receives {target} payloads (Type.verb events, "
+        rule = self.index.webhook_rest or ""
+        self._done(rule)
+        self._mark(rule, f"this webhook now receives {target} payloads (Type.verb events, "
                               f"BasicIdentity actors): update its receiver, or keep 1.0 behind the proxy")
         return node
 
@@ -97,7 +98,7 @@ class PayloadRewrites:
         endpoint = self.col.body_endpoints.get(id(original)) or self._infer_endpoint(updated)
         if endpoint == "webhooks.create" or (endpoint is None and self.ctx.layer_file and {
                 "version", "target_url", "events"} <= dict_keys(updated)):
-            return self._webhook_registration(updated) if self.index.enabled("wh.rest") else updated
+            return self._webhook_registration(updated) if self.index.webhook_rest else updated
         if endpoint is None:
             return updated
         if endpoint == "notification":

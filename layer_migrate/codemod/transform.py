@@ -36,7 +36,6 @@ from .facts_table import FactIndex
 from .identity_expr import IdentityBuilder
 from .nodes import (
     MARKER_PREFIX,
-    R_PARTICIPANTS_READ,
     Event,
     FileContext,
     _is_key_read,
@@ -220,8 +219,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             if (isinstance(part, cst.FormattedStringText) and "vnd.layer+json" in part.value
                     and re.search(r"version\s*=\s*$", part.value)
                     and isinstance(parts[i + 1], cst.FormattedStringExpression)):
-                rule = "hdr.accept.v3" if self.index.target == "3.0" else "hdr.accept.v2"
-                if self.index.enabled(rule):
+                rule = self.index.accept_rule
+                if rule is not None:
                     self._mark(rule, f"the Accept version comes from an expression: make it {self.index.target}")
         return updated_node
 
@@ -245,7 +244,7 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 else:
                     names.discard(target.value)
             if self._participants_read(updated_node.value):  # `users = conv["participants"]` (R15)
-                self._done(R_PARTICIPANTS_READ)
+                self._done(self._r_participants)  # type: ignore[arg-type]
                 return updated_node.with_changes(value=_user_ids_of(updated_node.value))
         if isinstance(target, cst.Subscript) and _literal_key(target) == "sender" \
                 and is_dict_like(updated_node.value):  # `body["sender"] = {"user_id": u}` (R21/R22)
