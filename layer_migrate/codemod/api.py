@@ -10,6 +10,7 @@ which is what keeps large repositories fast.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -20,7 +21,10 @@ from ..identity import BotDirectory
 from .collect import collect
 from .facts_table import FactIndex
 from .identity_expr import HelperMode, IdentityBuilder
+from .cstutil import QUOTE
 from .nodes import MARKER_PREFIX, Event, FileContext
+from .prelude import Prelude, defined_names
+from .trace import Tracer
 from .transform import Rewriter, relevant
 
 #: A file is looked at only if it contains one of these (bytes, case-sensitive).
@@ -191,6 +195,57 @@ def add_imports(module: cst.Module, needed: list[tuple[str, str | None]]) -> cst
     return module.with_changes(header=new_head.header, body=[*new_head.body, *module.body[last + 1:]])
 
 
+def _defines_helper(stmt: cst.CSTNode) -> bool:
+    return bool(defined_names(cst.Module(body=[stmt]))) if isinstance(
+        stmt, (cst.FunctionDef, cst.SimpleStatementLine)) else False
+
+
+_QUOTES = re.compile(rb"""[\s(\[{:,=](['"])""")
+
+
+def preferred_quote(code: bytes) -> str:
+    """The quote character most string literals of the file start with (generated strings use it)."""
+    single = double = 0
+    for m in _QUOTES.finditer(code):
+        if m.group(1) == b"'":
+            single += 1
+        else:
+            double += 1
+    return "'" if single > double else '"'
+
+
+def _import_end(body: Sequence[cst.CSTNode]) -> int:
+    """Index after the module's docstring and leading imports (``try: import … except
+    ImportError`` blocks included): where generated module-level code goes."""
+    end = 0
+    for i, stmt in enumerate(body):
+        if i == 0 and _is_docstring(stmt):
+            end = 1
+        elif _is_import_line(stmt) or _is_import_try(stmt):
+            end = i + 1
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            break
+    return end
+
+
+def _is_import_try(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.Try) and isinstance(stmt.body, cst.IndentedBlock) and bool(stmt.body.body) \
+        and all(_is_import_line(s) for s in stmt.body.body)
+
+
+def insert_after_imports(module: cst.Module, stmts: list[cst.BaseStatement]) -> cst.Module:
+    if not stmts:
+        return module
+    body = list(module.body)
+    at = _import_end(body)
+    if at < len(body) and isinstance(body[at], (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        # keep two blank lines between the helpers and what follows
+        nxt = body[at]
+        if isinstance(nxt, (cst.FunctionDef, cst.ClassDef)) and not nxt.leading_lines:
+            body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    return module.with_changes(body=[*body[:at], *stmts, *body[at:]])
+
+
 def scan_markers(code: bytes, encoding: str = "utf-8") -> list[tuple[int, str]]:
     if MARKER_PREFIX.encode() not in code:
         return []
@@ -215,19 +270,33 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     except Exception as exc:  # libcst may raise other errors on odd encodings
         return Outcome(code=code, skipped=f"cannot be parsed: {type(exc).__name__}: {exc}")
     ctx = FileContext(layer_file=bool(_LAYER_FILE.search(code)), webhook_file=bool(_WEBHOOK_FILE.search(code)))
-    builder = IdentityBuilder(options.identity_helper,
-                              "urllib.parse.quote" if _quote_taken(module) else "quote")
+    quote_func = "urllib.parse.quote" if _quote_taken(module) else "quote"
+    builder = IdentityBuilder(options.identity_helper, quote_func)
+    q = preferred_quote(code)
+    prelude = Prelude(quote=q, quote_func=quote_func,
+                      bots=dict(options.bots.mapping) if options.bots is not None else {})
     codes: dict[int, tuple[cst.CSTNode, str]] = {}
     skip = prune(module, codes)
-    rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip)
-    new_module = module.visit(rewriter)
+    present = defined_names(module)
+    skip |= {id(stmt) for stmt in module.body if _defines_helper(stmt)}  # an earlier run's helpers
+    token = QUOTE.set(q)
+    try:
+        rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip,
+                            prelude=prelude, tracer=Tracer(module))
+        new_module = module.visit(rewriter)
+    finally:
+        QUOTE.reset(token)
     if not rewriter.events and not builder.needs_import:
         # Nothing rewritten or marked: the file is returned byte for byte. (Generating it would
         # not always be the identity: libcst drops the space in `except X :`, and a codemod must
         # never touch formatting it has no reason to touch.)
         return Outcome(code=code, bots_used=rewriter.bots_used, markers=scan_markers(code, module.encoding))
-    if builder.needs_import:
-        new_module = add_imports(new_module, sorted(builder.needs_import, key=lambda x: (x[0], x[1] or "")))
+    needed = set(builder.needs_import)
+    if prelude.needed:
+        needed |= set(prelude.imports())
+        new_module = insert_after_imports(new_module, prelude.statements(present, module.default_newline))
+    if needed:
+        new_module = add_imports(new_module, sorted(needed, key=lambda x: (x[0], x[1] or "")))
     new_code = module_bytes(new_module, codes)
     out = Outcome(code=new_code, events=rewriter.events, bots_used=rewriter.bots_used)
     out.changed = new_code != code

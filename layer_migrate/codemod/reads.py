@@ -9,12 +9,25 @@ from .cstutil import (
     str_value,
 )
 from .identity_expr import already_identity
+from .prelude import is_helper_call
 from .nodes import (
     _is_key_read,
     _is_user_ids_comp,
     _literal_key,
     _user_ids_of,
 )
+
+
+#: response field → generated helper that gives the 1.x shape back (see :mod:`.prelude`)
+_READ_HELPERS: tuple[tuple[str, str], ...] = (
+    ("participants", "_layer_user_ids"), ("recipients", "_layer_user_ids"),
+    ("recipient_status", "_layer_v1_recipient_status"), ("sender", "_layer_v1_sender"))
+#: callables whose argument is not handed on as data (builtins that inspect, logging, HTTP bodies)
+_NOT_PARSERS = frozenset({"len", "print", "isinstance", "bool", "repr", "id", "hash", "type", "hasattr",
+                          "getattr", "set", "sorted", "list", "frozenset", "tuple", "any", "all", "iter"})
+_NOT_PARSER_METHODS = frozenset({"get", "post", "put", "patch", "delete", "request", "debug", "info",
+                                 "warning", "error", "exception", "critical", "log", "dumps", "assertEqual",
+                                 "assertIn"})
 
 
 class ReadRewrites:
@@ -62,7 +75,29 @@ class ReadRewrites:
             if func.value == "list":  # list(conv["participants"]) → the comprehension itself
                 return _user_ids_of(arg.value).with_changes(lpar=call.lpar, rpar=call.rpar)
             return call.with_changes(args=[arg.with_changes(value=_user_ids_of(arg.value))])
-        return call
+        return self._parse_site_args(call)
+
+    def _parse_site_args(self, call: cst.Call) -> cst.Call:
+        """``Conversation(d.get("participants"))``, ``Sender.from_dict(d.get("sender"))``: a
+        changed response field handed to other code is converted back to its 1.x shape right
+        there, so what that code (a library's public objects) receives stays as it was."""
+        func = call.func
+        if is_helper_call(call) or (isinstance(func, cst.Name) and func.value in _NOT_PARSERS) or (
+                isinstance(func, cst.Attribute) and func.attr.value in _NOT_PARSER_METHODS):
+            return call
+        args = list(call.args)
+        changed = False
+        for i, arg in enumerate(args):
+            if arg.star:
+                continue
+            for field_name, helper in _READ_HELPERS:
+                rule = self.index.read_rule(field_name)
+                if rule is not None and _is_key_read(arg.value, field_name):
+                    args[i] = arg.with_changes(value=self.prelude.call(helper, arg.value))
+                    self._done(rule)
+                    changed = True
+                    break
+        return call.with_changes(args=args) if changed else call
 
     # ---- response reads ----------------------------------------------------------------------
     def _participants_read(self, node: cst.BaseExpression) -> bool:

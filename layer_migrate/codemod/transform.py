@@ -31,7 +31,7 @@ from .blockurl import (
     _strip_blocks,
 )
 from .collect import Collected
-from .cstutil import dict_items, is_dict_like, make_str
+from .cstutil import dict_items, dict_keys, is_dict_like, make_str
 from .facts_table import FactIndex
 from .identity_expr import IdentityBuilder
 from .nodes import (
@@ -43,7 +43,9 @@ from .nodes import (
     _user_ids_of,
 )
 from .payloads import PayloadRewrites
+from .prelude import Prelude, is_helper_call
 from .reads import ReadRewrites
+from .trace import Tracer
 
 #: Statement node types markers attach to (a set of concrete types: ``isinstance`` against the
 #: abstract BaseCompoundStatement costs an ABC check on every node of every file).
@@ -87,8 +89,11 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
     """Rewrites one module; ``events`` and ``bots_used`` say what it did (for the report)."""
 
     def __init__(self, index: FactIndex, collected: Collected, builder: IdentityBuilder,
-                 bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None) -> None:
+                 bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None,
+                 prelude: Prelude | None = None, tracer: Tracer | None = None) -> None:
         super().__init__()
+        self.prelude = prelude or Prelude(bots=dict(bots.mapping) if bots is not None else {})
+        self.tracer = tracer
         self.skip = skip or set()
         self.index = index
         self.col = collected
@@ -250,6 +255,16 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 and is_dict_like(updated_node.value):  # `body["sender"] = {"user_id": u}` (R21/R22)
             return self._sender_item(target, updated_node)
         if isinstance(target, cst.Subscript) and _literal_key(target) == "recipients" \
+                and isinstance(updated_node.value, (cst.Name, cst.Call, cst.Attribute)) \
+                and not is_helper_call(updated_node.value) and self._is_notification_name(target.value):
+            # `data["recipients"] = overrides` in the function that builds a notification dict:
+            # the v1 map (or list) is converted where it is built (R26)
+            fact = self._overrides_fact()
+            if fact is not None:
+                self._done(fact.rule)
+                return updated_node.with_changes(
+                    value=self.prelude.call("_layer_notification_recipients", updated_node.value))
+        if isinstance(target, cst.Subscript) and _literal_key(target) == "recipients" \
                 and self._looks_like_overrides(updated_node.value):
             fact = self._overrides_fact()
             if fact is not None:
@@ -257,6 +272,14 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 if new is not updated_node.value:
                     return updated_node.with_changes(value=new)
         return updated_node
+
+    def _is_notification_name(self, node: cst.BaseExpression) -> bool:
+        """``node`` names a dict assigned in this scope with a notification's keys (text/sound)."""
+        if not isinstance(node, cst.Name):
+            return False
+        value = self.col.assigns.get((self._scopes[-1], node.value))
+        return bool(value) and len(value) == 1 and is_dict_like(value[0]) and bool(
+            dict_keys(value[0]) & {"text", "sound"}) and not dict_keys(value[0]) & {"sender", "parts"}
 
     def _sender_item(self, target: cst.Subscript, assign: cst.Assign) -> cst.Assign:
         """Apply the ``sender.*`` facts to ``x["sender"] = {...}`` as if it were inside the body."""
