@@ -2,7 +2,7 @@
 
 ``rewrite_source(bytes) -> Outcome`` parses with libcst (keeping encoding, line endings, comments
 and formatting), runs :mod:`.collect` then :mod:`.transform`, adds the imports the new code needs
-(libcst's :class:`~libcst.codemod.visitors.AddImportsVisitor`), and re-parses its own output before
+(:mod:`.imports`, isort's placement), and re-parses its own output before
 anyone writes it. A cheap text pre-filter skips files that mention none of the trigger strings,
 which is what keeps large repositories fast.
 """
@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from ..identity import BotDirectory
 from .collect import collect
+from .cstutil import QUOTE
 from .facts_table import FactIndex
 from .identity_expr import HelperMode, IdentityBuilder
-from .cstutil import QUOTE
+from .imports import add_imports
 from .nodes import MARKER_PREFIX, Event, FileContext
 from .prelude import Prelude, defined_names
 from .trace import Tracer
@@ -145,22 +144,6 @@ def module_bytes(module: cst.Module, codes: dict[int, tuple[cst.CSTNode, str]]) 
     return ("".join(parts) or module.default_newline).encode(module.encoding)
 
 
-def _has_import(module: cst.Module, mod: str, obj: str | None) -> bool:
-    for stmt in module.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if obj is None and isinstance(small, cst.Import):
-                if any(a.asname is None and cst.helpers.get_full_name_for_node(a.name) == mod for a in small.names):
-                    return True
-            elif obj is not None and isinstance(small, cst.ImportFrom) and small.module is not None \
-                    and not small.relative and not isinstance(small.names, cst.ImportStar) \
-                    and cst.helpers.get_full_name_for_node(small.module) == mod:
-                if any(a.asname is None and a.name.value == obj for a in small.names):  # type: ignore[union-attr]
-                    return True
-    return False
-
-
 def _is_docstring(stmt: cst.CSTNode) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
         stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
@@ -169,30 +152,6 @@ def _is_docstring(stmt: cst.CSTNode) -> bool:
 def _is_import_line(stmt: cst.CSTNode) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and any(
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)
-
-
-def add_imports(module: cst.Module, needed: list[tuple[str, str | None]]) -> cst.Module:
-    """Add imports with libcst's :class:`AddImportsVisitor`, run on the module's import block only.
-
-    The visitor walks (and rebuilds) the whole tree twice, which measured at over half of the
-    codemod's time on Layer files; imports live at the top, so it is given the prefix of the
-    module up to its last top-level import and the rest is spliced back unchanged.
-    """
-    needed = [(m, o) for m, o in needed if not _has_import(module, m, o)]
-    if not needed:  # the common case: the file already imports quote / identity_id
-        return module
-    last = -1
-    for i, stmt in enumerate(module.body):
-        if _is_import_line(stmt):
-            last = i
-    if last < 0 and module.body and _is_docstring(module.body[0]):
-        last = 0  # the visitor must see the docstring to put the import after it
-    head = module.with_changes(body=module.body[: last + 1], footer=[])
-    cctx = CodemodContext()
-    for mod, obj in needed:
-        AddImportsVisitor.add_needed_import(cctx, mod, obj)
-    new_head = AddImportsVisitor(cctx).transform_module(head)
-    return module.with_changes(header=new_head.header, body=[*new_head.body, *module.body[last + 1:]])
 
 
 def _defines_helper(stmt: cst.CSTNode) -> bool:

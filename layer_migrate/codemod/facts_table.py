@@ -16,7 +16,6 @@ from ..facts import Fact, FieldFact, MediaTypeFact, PatchOpFact, ResponseReadFac
 from ..versions import PLATFORM_MEDIA_TYPE, STEPS, WEBHOOKS_MEDIA_TYPE
 
 
-
 def _webhook_rest_rules(rules: Iterable) -> frozenset[str]:
     """Rules that change the webhooks media type (R53): opt-in, because the webhooks API is
     versioned separately and a v1 webhook consumer behind the proxy keeps its 1.0 registration."""

@@ -17,7 +17,6 @@ from .cstutil import (
     replace_item,
     str_value,
 )
-from .prelude import is_helper_call
 from .nodes import (
     _NOTIFICATION_KEYS,
     _PATCH_KEYS,
@@ -25,6 +24,7 @@ from .nodes import (
     _comp_for,
     _list_separator,
 )
+from .prelude import is_helper_call
 
 
 class PayloadRewrites:

@@ -9,14 +9,13 @@ from .cstutil import (
     str_value,
 )
 from .identity_expr import already_identity
-from .prelude import is_helper_call
 from .nodes import (
     _is_key_read,
     _is_user_ids_comp,
     _literal_key,
     _user_ids_of,
 )
-
+from .prelude import is_helper_call
 
 #: response field → generated helper that gives the 1.x shape back (see :mod:`.prelude`)
 _READ_HELPERS: tuple[tuple[str, str], ...] = (
