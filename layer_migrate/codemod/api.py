@@ -32,6 +32,8 @@ TRIGGERS: tuple[bytes, ...] = (b"vnd.layer", b"layer:///", b"/apps/", b"/blocks"
                                b"layer_", b"LayerClient")
 #: ...and is a "Layer file" (payload shapes and response reads are trusted) if it also matches this.
 _LAYER_FILE = re.compile(rb"vnd\.layer|layer:///|/apps/|LAYER_|LayerClient|(?:import|from)\s+[\w.]*layer", re.IGNORECASE)
+#: ...and "talks to the Platform API" (a skipped file like this leaves the migration incomplete)
+_PLATFORM_API = re.compile(rb"vnd\.layer\+json|layer:///|api\.layer\.com|/apps/|LayerClient")
 _WEBHOOK_FILE = re.compile(rb"layer[-_]webhook[-_]", re.IGNORECASE)
 
 
@@ -49,6 +51,9 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     markers: list[tuple[int, str]] = field(default_factory=list)  # (line, text)
     skipped: str | None = None  # reason when not processed (parse error...)
+    skipped_line: int = 1  # line the reason points at (a parse error's real line)
+    #: a skipped file that talks to the Platform API: the migration is incomplete without it
+    layer_skipped: bool = False
     bots_used: dict[str, str] = field(default_factory=dict)
     filtered: bool = False  # True when the pre-filter skipped the file
 
@@ -154,6 +159,35 @@ def _is_import_line(stmt: cst.CSTNode) -> bool:
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)
 
 
+#: Brackets nested deeper than this, or lines longer than this, are not given to the parser:
+#: libcst's native parser recurses per bracket and a few thousand crash the process (SIGSEGV),
+#: taking a whole run down (issue 11 §6). Real code stays far below both.
+MAX_NESTING = 200
+MAX_LINE = 100_000
+_BRACKETS = re.compile(rb"[()\[\]{}]")
+
+
+def nesting_problem(code: bytes) -> tuple[int, str] | None:
+    """``(line, reason)`` when the file is too deeply nested (or has an absurd line) to parse safely.
+
+    Counts brackets outside of nothing in particular (strings and comments count too), so it can
+    only over-estimate the depth — which is fine for a bound this far above real code."""
+    if max(map(len, code.splitlines()), default=0) > MAX_LINE:
+        return 1, f"a line is longer than {MAX_LINE} characters: not parsed (safety bound)"
+    if sum(code.count(c) for c in (b"(", b"[", b"{")) <= MAX_NESTING:
+        return None
+    depth = 0
+    for m in _BRACKETS.finditer(code):
+        if m.group() in b"([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = code.count(b"\n", 0, m.start()) + 1
+                return line, f"brackets nested deeper than {MAX_NESTING}: not parsed (safety bound)"
+        elif depth:
+            depth -= 1
+    return None
+
+
 def _defines_helper(stmt: cst.CSTNode) -> bool:
     return bool(defined_names(cst.Module(body=[stmt]))) if isinstance(
         stmt, (cst.FunctionDef, cst.SimpleStatementLine)) else False
@@ -220,14 +254,22 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     """Rewrite one file's bytes. Never raises for bad input: parse errors set ``skipped``."""
     if not mentions_layer(code):
         return Outcome(code=code, filtered=True)
+    layer = bool(_PLATFORM_API.search(code))
+    if b"\x00" in code:
+        return Outcome(code=code, skipped="not valid Python: the file contains a NUL byte", layer_skipped=layer)
+    too_deep = nesting_problem(code)
+    if too_deep is not None:
+        return Outcome(code=code, skipped=too_deep[1], skipped_line=too_deep[0], layer_skipped=layer)
     try:
         module = cst.parse_module(code)
     except cst.ParserSyntaxError as exc:
-        msg = str(exc).strip().splitlines()
-        return Outcome(code=code, skipped=f"does not parse as Python 3 (line {exc.raw_line}): "
-                                          f"{msg[0] if msg else 'syntax error'}")
+        why = exc.message.split(" expected one of")[0].rstrip(": ") or "syntax error"
+        return Outcome(code=code, skipped=f"does not parse as Python 3 ({why})",
+                       skipped_line=max(1, exc.raw_line), layer_skipped=layer)
+    except RecursionError:
+        return Outcome(code=code, skipped="too deeply nested for the parser", layer_skipped=layer)
     except Exception as exc:  # libcst may raise other errors on odd encodings
-        return Outcome(code=code, skipped=f"cannot be parsed: {type(exc).__name__}: {exc}")
+        return Outcome(code=code, skipped=f"cannot be parsed: {type(exc).__name__}: {exc}", layer_skipped=layer)
     ctx = FileContext(layer_file=bool(_LAYER_FILE.search(code)), webhook_file=bool(_WEBHOOK_FILE.search(code)))
     quote_func = "urllib.parse.quote" if _quote_taken(module) else "quote"
     builder = IdentityBuilder(options.identity_helper, quote_func)
