@@ -62,6 +62,11 @@ class ReadRewrites:
                 self._mark(self._r_status, "recipient_status keys are identity ids in 2.0: user id = "
                                           "unquote(key[len('layer:///identities/'):])")
             if attr == "get" and call.args and str_value(call.args[0].value) == "name" \
+                    and _is_key_read(func.value, "sender") and self._r_sender is not None:
+                self._done(self._r_sender)  # `msg["sender"].get("name")`: 1.x shape first (R24)
+                return call.with_changes(func=func.with_changes(
+                    value=self.prelude.call("_layer_v1_sender", func.value)))
+            if attr == "get" and call.args and str_value(call.args[0].value) == "name" \
                     and (_is_key_read(func.value, "sender") or (isinstance(func.value, cst.Name)
                                                                  and func.value.value in self._sender_names)) \
                     and self._r_sender is not None:
@@ -114,6 +119,9 @@ class ReadRewrites:
                 self._done(self._r_status)
                 return updated_node.with_changes(slice=[el.with_changes(slice=el.slice.with_changes(
                     value=self.ids.wrap(el.slice.value)))])
+        if _literal_key(updated_node) == "name" and _is_key_read(inner, "sender") and self._r_sender is not None:
+            self._done(self._r_sender)  # `msg["sender"]["name"]`: 1.x shape first (R24)
+            return updated_node.with_changes(value=self.prelude.call("_layer_v1_sender", inner))
         if _literal_key(updated_node) == "name" and (_is_key_read(inner, "sender") or (
                 isinstance(inner, cst.Name) and inner.value in self._sender_names)) \
                 and self._r_sender is not None:

@@ -242,7 +242,14 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             return updated_node
         target = updated_node.targets[0].target
         if isinstance(target, cst.Name):
-            # remember `sender = msg["sender"]` (R24 markers), `status = msg["recipient_status"]` (R25)
+            sender_rule = self._r_sender
+            if sender_rule is not None and _is_key_read(updated_node.value, "sender") \
+                    and not is_helper_call(updated_node.value):
+                # `sender = msg["sender"]`: the 1.x shape at the parse site (R24)
+                self._sender_names.discard(target.value)
+                self._done(sender_rule)
+                return updated_node.with_changes(value=self.prelude.call("_layer_v1_sender", updated_node.value))
+            # remember `status = msg["recipient_status"]` (R25)
             for names, key in ((self._sender_names, "sender"), (self._status_names, "recipient_status")):
                 if _is_key_read(updated_node.value, key):
                     names.add(target.value)
