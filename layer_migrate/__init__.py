@@ -18,16 +18,19 @@ from .identity import BotDirectory, identity_id, user_id_of
 
 __all__ = [
     "BotDirectory",
+    "Installation",
     "LayerError",
     "Options",
     "Request",
     "Response",
     "detect_version",
+    "install",
     "identity_id",
     "translate_payload",
     "translate_request",
     "translate_response",
     "translate_webhook",
+    "uninstall",
     "user_id_of",
 ]
 
@@ -35,6 +38,8 @@ _ENGINE_NAMES = {"translate_request", "translate_response", "translate_payload",
                  "Translation", "Prerequisite", "Engine", "default_engine",
                  "translate_webhook", "detect_version", "EnsureIdentity", "EnsureParticipant",
                  "ResponseTranslation", "PayloadTranslation", "WebhookTranslation"}
+#: no-code-change migration (issue 10), imported only when used
+_INPROCESS_NAMES = {"install", "uninstall", "Installation", "InstallError"}
 
 
 def __getattr__(name: str) -> Any:
@@ -43,4 +48,8 @@ def __getattr__(name: str) -> Any:
         from . import engine
 
         return getattr(engine, name)
+    if name in _INPROCESS_NAMES:
+        from . import inprocess
+
+        return getattr(inprocess, name)
     raise AttributeError(f"module 'layer_migrate' has no attribute {name!r}")
