@@ -13,7 +13,7 @@ The answer handed back is a :class:`aiohttp.ClientResponse` built for the transl
 status, reason, headers and a body stream the caller reads as usual (``read``/``text``/``json``/
 ``content``). aiohttp has no public constructor for that; :func:`build_response` is the one
 place that relies on its internals (the constructor's keywords, ``_headers``/``_raw_headers``)
-and ``tests/inprocess/test_pins.py`` pins it.
+and ``tests/inprocess/test_inprocess_pins.py`` pins it.
 """
 
 from __future__ import annotations

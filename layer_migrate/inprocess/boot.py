@@ -30,7 +30,9 @@ def boot_from_env() -> None:
     except InstallError as exc:
         sys.stderr.write(f"layer-migrate: {exc}\n")
         sys.stderr.flush()
-        raise SystemExit(2) from None
+        # SystemExit raised from sitecustomize becomes a traceback and status 1; nothing has run
+        # yet that would need cleaning up, so leave directly with the documented status.
+        os._exit(2)
     if cfg is None:
         return
     level = os.environ.get(ENV["log_level"], "").upper()
