@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("layer_migrate.emulator.cli:emulator", "Run the strict local Layer Platform API (1.0-3.0)."),
     "run": ("layer_migrate.inprocess.run:run", "Run a program with its Layer calls migrated in-process (no code change)."),
     "demo": ("layer_migrate.demo:demo", "Run emulator, proxy and codemod on the bundled sample app."),
+    "samples": ("layer_migrate.samples_cli:samples", "Copy the bundled sample app, bot map and payloads into DIR."),
 }
 
 
