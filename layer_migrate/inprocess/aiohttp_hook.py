@@ -18,30 +18,21 @@ and ``tests/inprocess/test_inprocess_pins.py`` pins it.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from types import ModuleType
 from typing import Any
 
-from .. import routes
-from ..errors import LayerError
-from ..exchange import Request, Response
-from ..proxy.exchange_loop import UpstreamFailure, error_response, run_async
-from ..proxy.http import (
-    REQUEST_DROP,
-    RESPONSE_DROP,
-    body_bytes,
-    parse_request_body,
-    parse_response_body,
-    strip_hop_by_hop,
-)
 from .patching import Patch
 
 __all__ = ["AiohttpFace", "build_response", "hook_aiohttp"]
 
 
-def _failure(exc: BaseException) -> UpstreamFailure:
+def _failure(exc: BaseException) -> Any:
+    import asyncio
+
     import aiohttp
+
+    from ..proxy.exchange_loop import UpstreamFailure
 
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return UpstreamFailure("tls", str(exc))
@@ -62,6 +53,9 @@ class _NoWriter:
 
 def build_response(req: Any, status: int, headers: dict[str, str], content: bytes) -> Any:
     """A ClientResponse for ``req`` (the caller's request) answering ``status``/``headers``/``content``."""
+    import asyncio
+    from http import HTTPStatus
+
     from aiohttp import ClientResponse
     from aiohttp.base_protocol import BaseProtocol
     from aiohttp.helpers import TimerNoop
@@ -76,8 +70,6 @@ def build_response(req: Any, status: int, headers: dict[str, str], content: byte
     if "stream_writer" in _init_params(cls):
         kwargs["stream_writer"] = _NoWriter()
     resp = cls(req.method, req.url, **kwargs)
-    from http import HTTPStatus
-
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:
@@ -113,7 +105,21 @@ class AiohttpFace:
         self.installation = installation
 
     async def exchange(self, req: Any) -> Any:
+        # Imported here, not at module level: ``layer-migrate run`` imports this module at start-up
+        # and a program that never calls Layer must not pay for the exchange loop.
         from yarl import URL
+
+        from .. import routes
+        from ..errors import LayerError
+        from ..exchange import Request, Response
+        from ..proxy.exchange_loop import error_response, run_async
+        from ..proxy.http import (
+            REQUEST_DROP,
+            body_bytes,
+            parse_request_body,
+            parse_response_body,
+            strip_hop_by_hop,
+        )
 
         cfg = self.installation.config
         migrator = self.installation.migrator
@@ -164,7 +170,9 @@ class AiohttpFace:
         return self._answer(req, outcome.response)
 
     @staticmethod
-    def _answer(req: Any, resp: Response) -> Any:
+    def _answer(req: Any, resp: Any) -> Any:
+        from ..proxy.http import RESPONSE_DROP, body_bytes, strip_hop_by_hop
+
         headers = strip_hop_by_hop(resp.headers, RESPONSE_DROP)
         content = body_bytes(resp.body, resp.raw)
         if resp.body is not None and "content-type" not in headers:

@@ -22,7 +22,7 @@ from .aiohttp_hook import AiohttpFace, hook_aiohttp
 from .config import DEFAULT_HOSTS, InstallConfig, InstallError, build_config
 from .httpx_hook import HttpxFace, hook_httpx
 from .patching import Patch, post_import_hooks
-from .record import CallLog, RecordingMigrator, log
+from .record import CallLog, log, new_migrator
 from .requests_hook import RequestsFace, hook_requests
 
 __all__ = ["Installation", "InstallError", "current", "install", "uninstall"]
@@ -55,7 +55,8 @@ class Installation:
         self.config = config
         self._given = given
         self.calls = CallLog()
-        self.migrator = self._new_migrator()
+        self._migrator: Any = None
+        self._migrator_lock = threading.Lock()
         self.requests_face = RequestsFace(self)
         self.httpx_face = HttpxFace(self)
         self.aiohttp_face = AiohttpFace(self)
@@ -64,11 +65,23 @@ class Installation:
         #: library → "hooked" / "pending import"; what ``describe()`` and the tests read
         self.hooked: dict[str, str] = {}
 
-    def _new_migrator(self) -> RecordingMigrator:
+    @property
+    def migrator(self) -> Any:
+        """The exchange loop's state (engine options, prerequisites already fulfilled), shared by
+        every face; built on the first Layer call so start-up imports no exchange loop."""
+        m = self._migrator
+        if m is None:
+            with self._migrator_lock:
+                if self._migrator is None:
+                    self._migrator = self._new_migrator()
+                m = self._migrator
+        return m
+
+    def _new_migrator(self) -> Any:
         cfg = self.config
         if cfg.to is None:  # reroute only: forward every request as it is (the v1 baseline)
-            return RecordingMigrator("1.0", options=cfg.options, report_only=True, calls=self.calls)
-        return RecordingMigrator(cfg.to, options=cfg.options, calls=self.calls)
+            return new_migrator("1.0", options=cfg.options, report_only=True, calls=self.calls)
+        return new_migrator(cfg.to, options=cfg.options, calls=self.calls)
 
     # -- public ----------------------------------------------------------------------------------
 
@@ -139,10 +152,12 @@ class Installation:
             post_import_hooks.register(name, on_import)
 
     def _after_fork_in_child(self) -> None:
-        done = set(self.migrator.prereqs.done)
+        self._migrator_lock = threading.Lock()
         self.calls.reset_after_fork()
-        self.migrator = self._new_migrator()
-        self.migrator.prereqs.done.update(done)  # bots the parent provisioned exist upstream
+        if self._migrator is not None:
+            done = set(self._migrator.prereqs.done)
+            self._migrator = self._new_migrator()
+            self._migrator.prereqs.done.update(done)  # bots the parent provisioned exist upstream
         self.requests_face.reset_after_fork()
         self.httpx_face.reset_after_fork()
         self.httpx_face._wrapped.clear()

@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-from ..errors import LayerError
-from ..exchange import Request, Response
-from ..proxy.exchange_loop import Migrator
+if TYPE_CHECKING:
+    from ..exchange import Request, Response
 
-__all__ = ["CallLog", "RecordingMigrator", "log"]
+__all__ = ["CallLog", "new_migrator", "log"]
 
 log = logging.getLogger("layer_migrate.inprocess")
 
@@ -76,37 +76,47 @@ class CallLog:
         return "\n".join(lines)
 
 
-class RecordingMigrator(Migrator):
-    """The exchange loop's :class:`Migrator`, recording each decided call into a :class:`CallLog`."""
+@lru_cache(maxsize=1)
+def _recording_class() -> type:
+    """Defined on first use: the exchange loop (asyncio, the proxy's config) is imported only
+    once a Layer call is made, so ``layer-migrate run`` adds little to a program's start-up."""
+    from ..errors import LayerError
+    from ..proxy.exchange_loop import Migrator
 
-    def __init__(self, *args: Any, calls: CallLog, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.calls = calls
+    class RecordingMigrator(Migrator):
+        """The exchange loop's :class:`Migrator`, recording each decided call into a :class:`CallLog`."""
 
-    def plan(self, req: Request) -> Any:
-        try:
-            return super().plan(req)
-        except LayerError as exc:  # refused locally: nothing was sent
-            ep = _endpoint(None, req)
+        def __init__(self, *args: Any, calls: CallLog, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.calls = calls
+
+        def plan(self, req: Request) -> Any:
             try:
+                return super().plan(req)
+            except LayerError as exc:  # refused locally: nothing was sent
                 from .. import routes
 
                 m = routes.match(req.method, req.path)
-                ep = m.name if m is not None else ep
-            except Exception:  # pragma: no cover - routing never fails on a parsed request
-                pass
-            self.calls.record_refusal(ep, exc.id)
-            log.debug("layer call %s %s refused locally: %s (%d)", req.method,
-                      req.path.split("?", 1)[0], exc.id, exc.status)
-            raise
+                ep = _endpoint(m.name if m is not None else None, req)
+                self.calls.record_refusal(ep, exc.id)
+                log.debug("layer call %s %s refused locally: %s (%d)", req.method,
+                          req.path.split("?", 1)[0], exc.id, exc.status)
+                raise
 
-    def finish(self, plan: Any, resp: Response) -> Response:
-        out = super().finish(plan, resp)
-        ep = _endpoint(plan.endpoint, plan.original)
-        self.calls.record(ep, list(plan.applied), out.status)
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug("layer call %s %s [%s] %s -> %s: status %d, rules: %s",
-                      plan.original.method, plan.original.path.split("?", 1)[0], ep,
-                      plan.client_version, self.upstream_version if not plan.passthrough else "unchanged",
-                      out.status, ", ".join(plan.applied) or "none")
-        return out
+        def finish(self, plan: Any, resp: Response) -> Response:
+            out = super().finish(plan, resp)
+            ep = _endpoint(plan.endpoint, plan.original)
+            self.calls.record(ep, list(plan.applied), out.status)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("layer call %s %s [%s] %s -> %s: status %d, rules: %s",
+                          plan.original.method, plan.original.path.split("?", 1)[0], ep,
+                          plan.client_version, self.upstream_version if not plan.passthrough else "unchanged",
+                          out.status, ", ".join(plan.applied) or "none")
+            return out
+
+    return RecordingMigrator
+
+
+def new_migrator(upstream_version: str, *, calls: CallLog, **kwargs: Any) -> Any:
+    """A :class:`~layer_migrate.proxy.exchange_loop.Migrator` that records into ``calls``."""
+    return _recording_class()(upstream_version, calls=calls, **kwargs)

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -164,12 +163,12 @@ def test_site_dir_ships_only_sitecustomize():
     assert not (Path(SITE_DIR) / "__init__.py").exists()  # a directory on PYTHONPATH, not a package
 
 
-def test_startup_cost_is_bounded():
-    """Installing must not import the HTTP libraries or the rulebook (they load on first use)."""
+def test_startup_imports_nothing_heavy():
+    """Installing must not import the HTTP libraries, the exchange loop or the rulebook (they load
+    on first use; start-up cost is measured in bench/inprocess.py, not here)."""
     prog = ("import sys, time\n"
-            "print(sorted(m for m in ('requests', 'httpx', 'aiohttp', 'layer_migrate.engine', 'rules') "
+            "print(sorted(m for m in ('requests', 'httpx', 'aiohttp', 'layer_migrate.engine', "
+            "'layer_migrate.proxy.exchange_loop', 'asyncio') "
             "if m in sys.modules))\n")
-    t = time.perf_counter()
     p = _run(["--to", "3.0", "--", PY, "-c", prog])
     assert p.stdout == "[]\n", p.stderr
-    assert time.perf_counter() - t < 30
