@@ -184,13 +184,19 @@ class AiohttpFace:
 def hook_aiohttp(module: ModuleType, state: Any) -> list[Patch]:
     """Wrap ``ClientSession.__init__`` so each new session carries the migrating middleware."""
 
-    async def layer_migrate_middleware(req: Any, handler: Any) -> Any:
+    def layer_migrate_middleware(req: Any, handler: Any) -> Any:
+        # A plain function returning the awaitable (aiohttp awaits what a middleware returns):
+        # a non-Layer request pays no extra coroutine frame.
         inst = state.active
+        if inst is None:
+            return handler(req)
         url = req.url
-        if inst is None or url.scheme not in ("http", "https") or not inst.config.matches(
-                url.host, None if url.is_default_port() else url.port):
-            return await handler(req)
-        return await inst.aiohttp_face.exchange(req)
+        cfg = inst.config
+        host = url.host  # yarl: lower-case
+        if not cfg.may_match(host) or url.scheme not in ("http", "https") or not cfg.matches(
+                host, None if url.is_default_port() else url.port):
+            return handler(req)
+        return inst.aiohttp_face.exchange(req)
 
     def make(original: Any) -> Any:
         def __init__(self: Any, *args: Any, middlewares: Any = (), **kwargs: Any) -> None:

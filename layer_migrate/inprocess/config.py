@@ -66,14 +66,34 @@ class InstallConfig:
     options: Options
     bot_map: str | None = None
 
+    def __post_init__(self) -> None:
+        # ``matches`` runs on every request of the process, Layer or not: one set lookup.
+        object.__setattr__(self, "_exact", frozenset(self.hosts))
+        object.__setattr__(self, "_with_ports", any(":" in h for h in self.hosts))
+        object.__setattr__(self, "_names", tuple({h.split(":", 1)[0] for h in self.hosts}))
+
     def matches(self, host: str | None, port: int | None = None) -> bool:
         """Whether a request to ``host`` (and ``port``, when not the scheme's default) is ours."""
         if not host:
             return False
-        h = host.lower()
-        if h in self.hosts:
+        exact = self._exact  # type: ignore[attr-defined]
+        if host in exact:
             return True
-        return port is not None and f"{h}:{port}" in self.hosts
+        h = host.lower()
+        if h in exact:
+            return True
+        return port is not None and self._with_ports and f"{h}:{port}" in exact  # type: ignore[attr-defined]
+
+    def may_be_in(self, url: str) -> bool:
+        """Cheap pre-check on a whole URL string: False when none of the host names occurs in it
+        (then it is certainly not ours and needs no parsing)."""
+        low = url.lower()
+        return any(name in low for name in self._names)  # type: ignore[attr-defined]
+
+    def may_match(self, host: str | None) -> bool:
+        """Cheap pre-check for hot paths with an already lower-cased host (yarl, httpx): False
+        means certainly not ours; True means ask :meth:`matches` with the port."""
+        return host in self._exact or self._with_ports  # type: ignore[attr-defined]
 
     def describe(self) -> str:
         up = self.upstream or "(the addressed host)"

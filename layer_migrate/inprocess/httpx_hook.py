@@ -78,7 +78,9 @@ def _ours(state: Any, request: Any) -> Any:
     if inst is None:
         return None
     url = request.url
-    if url.scheme not in ("http", "https") or not inst.config.matches(url.host, url.port):
+    cfg = inst.config
+    host = url.host  # httpx: lower-case
+    if not cfg.may_match(host) or url.scheme not in ("http", "https") or not cfg.matches(host, url.port):
         return None
     return inst
 

@@ -65,7 +65,7 @@ def hook_requests(module: ModuleType, state: Any) -> list[Patch]:
     def make(original: Any) -> Any:
         def get_adapter(self: Any, url: str) -> Any:
             inst = state.active
-            if inst is not None:
+            if inst is not None and inst.config.may_be_in(url):
                 try:
                     parts = urlsplit(url)
                     scheme, host, port = parts.scheme, parts.hostname, parts.port
