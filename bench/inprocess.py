@@ -255,6 +255,8 @@ def main() -> None:
         extra = ""
         if lib in hook:
             summary[f"{lib}.other"]["hook_us"] = hook[lib]
+            summary[f"{lib}.other"]["hook_share"] = hook[lib] / base
+            summary[f"{lib}.other"]["hook_share_within_2pct"] = hook[lib] / base <= 0.02
             extra = f"; the hook itself {hook[lib]:.2f} µs = {hook[lib] / base:.2%} of a call"
         print(f"{lib:<8} non-Layer host: {base:7.1f} µs/call plain, overhead installed {overhead:+.2%} "
               f"(A/A noise {noise:.2%}{extra}) → {'MET' if met else 'NOT MET'} (≤ 2 % or within noise)")
