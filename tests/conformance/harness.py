@@ -54,6 +54,17 @@ class InstallMissing(RuntimeError):
     """``layer_migrate.install`` is not built yet (issue 10)."""
 
 
+def layerclient_source() -> Path:
+    """The installed, unmodified ``LayerClient/LayerClient.py`` (for tests that copy and rewrite it,
+    e.g. the codemod's end-to-end run on the real SDK, issue 15)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("LayerClient.LayerClient")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("LayerClient==0.1.10 is not installed (pip install -e '.[test]')")
+    return Path(spec.origin)
+
+
 def install_available() -> bool:
     import layer_migrate
 

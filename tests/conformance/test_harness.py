@@ -63,3 +63,10 @@ def test_routed_to_mounts_only_inside_the_block() -> None:
     outside = requests.Session().get_adapter("https://api.layer.com/apps/x")
     assert isinstance(inside, RedirectAdapter) and inside.base_url == "http://127.0.0.1:9"
     assert not isinstance(other, RedirectAdapter) and not isinstance(outside, RedirectAdapter)
+
+
+def test_layerclient_source_is_the_published_file() -> None:
+    from .harness import layerclient_source
+
+    source = layerclient_source().read_text(encoding="utf-8")
+    assert "class PlatformClient(object):" in source and "'https://api.layer.com/apps/{app_id}/{suffix}'" in source
