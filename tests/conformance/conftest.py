@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -19,7 +19,7 @@ from .harness import (
 
 
 def configs(causes: Mapping[str, str] | None = None, *, inprocess: bool = False,
-            raises: type[BaseException] | None = None) -> list[Any]:
+            extra: Sequence[str] = (), raises: type[BaseException] | None = None) -> list[Any]:
     """One ``pytest.param`` per configuration, for ``@pytest.mark.parametrize("target", ...,
     indirect=True)``.
 
@@ -28,10 +28,11 @@ def configs(causes: Mapping[str, str] | None = None, *, inprocess: bool = False,
     and the mark must be dropped. ``inprocess=True`` adds the ``layer_migrate.install()``
     configuration, expected to fail only with :class:`InstallMissing` until issue 10 lands; after
     that it carries the causes listed for ``proxy-3.0`` (same exchange flow) unless ``causes``
-    names ``inprocess-3.0`` itself. ``raises`` narrows the causes' xfails to that exception.
+    names ``inprocess-3.0`` itself. ``extra`` adds further configurations by name (e.g.
+    ``harness.AUTOCREATE``). ``raises`` narrows the causes' xfails to that exception.
     """
     causes = dict(causes or {})
-    names = [*CONFIGURATIONS, *([INPROCESS] if inprocess else [])]
+    names = [*CONFIGURATIONS, *([INPROCESS] if inprocess else []), *extra]
     if inprocess and INPROCESS not in causes and "proxy-3.0" in causes:
         causes[INPROCESS] = causes["proxy-3.0"]
     unknown = set(causes) - set(names)

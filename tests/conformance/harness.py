@@ -50,6 +50,12 @@ CONFIGURATIONS: dict[str, str | None] = {"direct-1.0": None, "proxy-2.0": "2.0",
 INPROCESS = "inprocess-3.0"
 
 
+#: The proxy at 3.0 with ``autocreate_users`` (R10: a v1 client's unknown user is created on the
+#: fly, as the service did before 2016-06-21) — the response-side prerequisite of the exchange
+#: loop, exercised by a real SDK whose suite assumes users exist.
+AUTOCREATE = "proxy-3.0-autocreate"
+
+
 class InstallMissing(RuntimeError):
     """``layer_migrate.install`` is not built yet (issue 10)."""
 
@@ -117,9 +123,11 @@ class Target:
 @contextmanager
 def configuration(name: str) -> Iterator[Target]:
     """Start one emulator (and, for the proxied configurations, one proxy in front of it)."""
-    if name not in CONFIGURATIONS and name != INPROCESS:
-        raise ValueError(f"unknown configuration {name!r}; known: {sorted(CONFIGURATIONS)}, {INPROCESS}")
-    upstream_version = CONFIGURATIONS.get(name)
+    if name not in CONFIGURATIONS and name not in (INPROCESS, AUTOCREATE):
+        raise ValueError(f"unknown configuration {name!r}; known: {sorted(CONFIGURATIONS)}, "
+                         f"{INPROCESS}, {AUTOCREATE}")
+    upstream_version = "3.0" if name == AUTOCREATE else CONFIGURATIONS.get(name)
+    engine_options = {"autocreate_users": True} if name == AUTOCREATE else {}
     emu = Emulator(**EMULATOR_OPTIONS)
     try:
         with emu.running():
@@ -130,7 +138,7 @@ def configuration(name: str) -> Iterator[Target]:
                 yield Target(name, emu.url, emu, "1.0")
                 return
             config = ProxyConfig(upstream=emu.url, upstream_version=upstream_version, port=0,
-                                 access_log=None, retry_backoff=0.01)
+                                 access_log=None, retry_backoff=0.01, engine_options=engine_options)
             with running(config) as proxy:
                 yield Target(name, proxy.url, emu, upstream_version)
     finally:
