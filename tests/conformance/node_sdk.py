@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,9 +135,10 @@ class CaseResult:
         return f"{self.spec}: {self.title}{suffix}"
 
 
-def run_suite(package: Path, *, target: str, ca: Path, token: str, app_id: str) -> list[CaseResult]:
-    """Run ``test/integration/*.spec.js`` in one mocha process (as ``mocha test/integration``
-    would); one result per case, in run order.
+def run_suite(package: Path, *, target: str, ca: Path, token: str, app_id: str,
+              spec_paths: Sequence[str] | None = None) -> list[CaseResult]:
+    """Run ``test/integration/*.spec.js`` (or ``spec_paths``) in one mocha process (as
+    ``mocha test/integration`` would); one result per case, in run order.
 
     The suite reads ``LAYER_TOKEN`` and ``LAYER_APP_ID`` from the environment (its own config);
     ``redirect-agent.js`` sends its https traffic to ``target`` (``HOST:PORT`` of a TLS front);
@@ -148,8 +150,9 @@ def run_suite(package: Path, *, target: str, ca: Path, token: str, app_id: str) 
         env = {**os.environ, "LAYER_TOKEN": token, "LAYER_APP_ID": app_id,
                "LAYER_CONFORMANCE_TARGET": target, "LAYER_CONFORMANCE_CA": str(ca),
                "LAYER_CONFORMANCE_REPORT": str(report_path)}
+        specs = spec_paths if spec_paths is not None else [f"test/integration/{s}.spec.js" for s in SPEC_FILES]
         cmd = [node, "--require", str(SHIM), str(package / "node_modules" / "mocha" / "bin" / "_mocha"),
-               "--reporter", str(REPORTER), "--timeout", str(CASE_TIMEOUT_MS), *(f"test/integration/{spec}.spec.js" for spec in SPEC_FILES)]
+               "--reporter", str(REPORTER), "--timeout", str(CASE_TIMEOUT_MS), *specs]
         try:
             done = subprocess.run(cmd, cwd=package, capture_output=True, text=True, timeout=MOCHA_TIMEOUT,
                                   env=env)

@@ -70,3 +70,44 @@ def test_layerclient_source_is_the_published_file() -> None:
 
     source = layerclient_source().read_text(encoding="utf-8")
     assert "class PlatformClient(object):" in source and "'https://api.layer.com/apps/{app_id}/{suffix}'" in source
+
+
+SELF_CHECK_SPEC = r"""
+'use strict';
+var should = require(process.env.SHOULD_MODULE);
+describe('Self check', function() {
+  it('passes', function() { (1).should.be.eql(1); });
+  it('fails with a circular should.js error', function() { (1).should.be.eql(2); });
+  it('fails in a callback', function(done) { setTimeout(function() { (2).should.be.eql(3); done(); }, 1); });
+  it('passes', function() {});
+  describe('with a broken hook', function() {
+    before(function() { throw new Error('hook broke'); });
+    it('never runs', function() {});
+  });
+});
+"""
+
+
+def test_mocha_report_names_every_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reporter must report failures as failures (mocha 2's own JSON reporter loses the whole
+    report on a should.js failure) and a hook failure as a case, and number repeated titles."""
+    try:
+        package = node_sdk.ensure_installed()
+    except node_sdk.ToolMissing as exc:
+        pytest.skip(str(exc))
+    spec = tmp_path / "self-check.spec.js"
+    spec.write_text(SELF_CHECK_SPEC)
+    monkeypatch.setenv("SHOULD_MODULE", str(package / "node_modules" / "should"))
+    ca = tmp_path / "unused-ca.pem"
+    ca.write_text("")
+    results = node_sdk.run_suite(package, target="127.0.0.1:9", ca=ca, token="t", app_id="a",
+                                 spec_paths=[str(spec)])
+    assert [(r.key, r.passed) for r in results[:4]] == [
+        ("self-check: Self check passes", True),
+        ("self-check: Self check fails with a circular should.js error", False),
+        ("self-check: Self check fails in a callback", False),
+        ("self-check: Self check passes #2", True),
+    ]
+    [hook] = results[4:]  # mocha titles it '"before all" hook for "<a test>"'
+    assert hook.key.startswith('self-check: Self check with a broken hook "before all" hook') and not hook.passed
+    assert "expected 1 to equal 2" in results[1].error and "hook broke" in results[4].error
