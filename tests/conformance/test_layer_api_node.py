@@ -18,7 +18,7 @@ import pytest
 
 from . import node_sdk
 from .conftest import Backdoor, configs
-from .harness import AUTOCREATE, Pki, Target, TlsFront, make_pki
+from .harness import Pki, Target, TlsFront, make_pki
 
 pytest.importorskip("trustme", reason="trustme comes with the test extra: pip install -e '.[test]'")
 
@@ -62,7 +62,9 @@ CASES = [
 ]
 
 #: State of the suite authors' app that the suite takes for granted: its block-list cases use
-#: ``layerapi-testuser`` as an existing user (an unknown user is 404 since 2016-06-21).
+#: ``layerapi-testuser`` as an existing user (an unknown user is 404 since 2016-06-21). Not run
+#: with the proxy's ``autocreate_users`` (R10) instead: the suite is post-2016-06-21 — it expects
+#: 404 for an unknown identity — and R10 as the spec words it (every ``/users/:uid/…``) creates it.
 SUITE_USERS = ("layerapi-testuser",)
 
 # Exact causes of today's failures, per (case, configuration) — strict xfails.
@@ -77,20 +79,11 @@ R21 = ("R21: at 2.0/3.0 the emulator refuses participant test123, which has no e
 R21_COUNT = ("follows from R21: the refused sendTextFromUser leaves 2 of the 3 messages the case "
              "expects — fixed by emulator")
 
-R10 = ("R10: the proxy (autocreate_users) does not fulfil the response-side prerequisite — the "
-       "404 for unknown user layerapi-testuser reaches the client instead of the user being "
-       "created and the request retried — fixed by proxyflow")
-
 EVERYWHERE = ("direct-1.0", "proxy-2.0", "proxy-3.0")
-PROXIED = ("proxy-2.0", "proxy-3.0", AUTOCREATE)
+PROXIED = ("proxy-2.0", "proxy-3.0")
 CAUSES: dict[tuple[str, str], str] = {
     **{(CASES[2], c): SELF_BLOCK for c in EVERYWHERE},
     **{(CASES[3], c): SELF_BLOCK_LIST for c in EVERYWHERE},
-    # Without the seeded user, R10 first; once it holds, the self-block causes above remain.
-    (CASES[2], AUTOCREATE): f"{R10}; then: {SELF_BLOCK}",
-    (CASES[3], AUTOCREATE): f"{R10}; then: {SELF_BLOCK_LIST}",
-    (CASES[4], AUTOCREATE): R10,
-    (CASES[5], AUTOCREATE): R10,
     **{(CASES[31], c): R21 for c in PROXIED},
     **{(CASES[32], c): R21_COUNT for c in PROXIED},
     **{(CASES[33], c): R21_COUNT for c in PROXIED},
@@ -117,10 +110,9 @@ def pki() -> Iterator[Pki]:
 @pytest.fixture(scope="module")
 def suite(target: Target, layer_api: Path, pki: Pki) -> dict[str, node_sdk.CaseResult]:
     """The whole suite run once against ``target``; results by case key."""
-    if target.name != AUTOCREATE:  # there, the proxy must create them (R10)
-        backdoor = Backdoor(target)
-        for user in SUITE_USERS:
-            backdoor.identity(user)
+    backdoor = Backdoor(target)
+    for user in SUITE_USERS:
+        backdoor.identity(user)
     where = urlsplit(target.url)
     with TlsFront(pki, (where.hostname or "127.0.0.1", where.port or 80)) as front:
         results = node_sdk.run_suite(layer_api, target=f"127.0.0.1:{front.port}", ca=pki.ca,
@@ -128,14 +120,14 @@ def suite(target: Target, layer_api: Path, pki: Pki) -> dict[str, node_sdk.CaseR
     return {r.key: r for r in results}
 
 
-@pytest.mark.parametrize("target", configs(extra=[AUTOCREATE]), indirect=True)
+@pytest.mark.parametrize("target", configs(), indirect=True)
 def test_suite_ran_every_case(suite: dict[str, node_sdk.CaseResult]) -> None:
     """No case silently missing or added (a crashed spec file, a renamed case)."""
     assert list(suite) == CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{i:02d} {case}" for i, case in enumerate(CASES)])
-@pytest.mark.parametrize("target", configs(extra=[AUTOCREATE]), indirect=True)
+@pytest.mark.parametrize("target", configs(), indirect=True)
 def test_case(target: Target, case: str, suite: dict[str, node_sdk.CaseResult],
               request: pytest.FixtureRequest) -> None:
     cause = CAUSES.get((case, target.name))

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from .conftest import Backdoor, configs
-from .harness import Target
+from .harness import AUTOCREATE, Target
 
 L = pytest.importorskip("LayerClient.LayerClient", reason="LayerClient==0.1.10 comes with the test "
                         "extra: pip install -e '.[test]'")
@@ -258,6 +258,30 @@ def test_update_user_external_badge_count(client: object, backdoor: Backdoor) ->
     result = client.update_user_external_badge_count("hank", 7)
     assert isinstance(result, requests.Response) and result.status_code == 204
     assert backdoor.get("/users/hank/badge")["external_unread_count"] == 7
+
+
+@pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
+def test_unknown_user_is_404_by_default(client: object) -> None:
+    """Since 2016-06-21 (the default, latest behaviour) an unknown user is 404 (R10)."""
+    with pytest.raises(L.LayerPlatformException) as err:
+        client.update_user_external_badge_count("nobody-badge", 2)
+    assert (err.value.http_code, err.value.error_id) == (404, "not_found")
+
+
+R10 = ("R10: the proxy's autocreate_users does not fulfil the response-side prerequisite — the 404 "
+       "for an unknown user reaches the client instead of the user being created and the request "
+       "retried — fixed by proxyflow")
+
+
+@pytest.mark.parametrize("target", [pytest.param(AUTOCREATE, id=AUTOCREATE, marks=pytest.mark.xfail(
+    strict=True, reason=R10, raises=L.LayerPlatformException))], indirect=True)
+def test_update_user_external_badge_count_autocreates_unknown_users(client: object, backdoor: Backdoor) -> None:
+    """With ``autocreate_users`` (the pre-2016-06-21 service) users nobody created work."""
+    result = client.update_user_external_badge_count("nobody-badge", 2)
+    assert isinstance(result, requests.Response) and result.status_code == 204
+    assert client.get_conversations("nobody-list") == []
+    assert backdoor.get("/users/nobody-badge/badge")["external_unread_count"] == 2
+    assert backdoor.get("/users/nobody-list/identity")["display_name"] == "nobody-list"
 
 
 # --- rich content ---------------------------------------------------------------------------------
