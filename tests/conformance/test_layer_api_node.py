@@ -20,8 +20,6 @@ from . import node_sdk
 from .conftest import Backdoor, configs
 from .harness import Pki, Target, TlsFront, make_pki
 
-pytest.importorskip("trustme", reason="trustme comes with the test extra: pip install -e '.[test]'")
-
 #: Every case of the suite, in run order: "<spec file>: <full title>[ #n for a repeated title]".
 CASES = [
     "announcements: Announcements operations Creating a conversation with participants should return a conversation object",
