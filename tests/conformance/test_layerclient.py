@@ -109,6 +109,9 @@ def test_get_conversations(client: object) -> None:
     assert [c.uuid() for c in listed] == [newer.uuid(), older.uuid()]  # newest first
     assert [c.uuid() for c in client.get_conversations("gina", page_size=1)] == [newer.uuid()]
     assert [c.uuid() for c in client.get_conversations("gina", from_id=newer.id)] == [older.uuid()]
+    client.send_message(older, L.Sender(name="Support"), text("bump"))
+    by_activity = client.get_conversations("gina", sort_by="last_message")
+    assert [c.uuid() for c in by_activity] == [older.uuid(), newer.uuid()]
 
 
 @pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
