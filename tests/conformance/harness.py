@@ -49,10 +49,9 @@ CONFIGURATIONS: dict[str, str | None] = {"direct-1.0": None, "proxy-2.0": "2.0",
 #: :meth:`Target.routing` raises :class:`InstallMissing` (the tests mark exactly that as expected).
 INPROCESS = "inprocess-3.0"
 
-
 #: The proxy at 3.0 with ``autocreate_users`` (R10: a v1 client's unknown user is created on the
-#: fly, as the service did before 2016-06-21) — the response-side prerequisite of the exchange
-#: loop, exercised by a real SDK whose suite assumes users exist.
+#: fly, as the service did before 2016-06-21) — the exchange loop's response-side prerequisite,
+#: exercised by LayerClient calls for users nobody created.
 AUTOCREATE = "proxy-3.0-autocreate"
 
 
