@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import requests
@@ -70,6 +71,21 @@ def layerclient_source() -> Path:
     return Path(spec.origin)
 
 
+def load_sdk_copy(path: Path, module_name: str) -> ModuleType:
+    """Import a (rewritten) copy of ``LayerClient.py`` from ``path`` as ``module_name``, next to
+    the published one, for ``Target.sdk_module``."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def install_available() -> bool:
     import layer_migrate
 
@@ -91,6 +107,11 @@ class Target:
     emulator: Emulator
     #: The version the emulator is spoken to at (what ends up stored and rendered).
     upstream_version: str
+    #: The Python SDK module to drive; None = the published ``LayerClient.LayerClient``. The place
+    #: for the codemod's end-to-end run (issue 15): a configuration whose Target carries the
+    #: rewritten copy of :func:`layerclient_source` (imported from a temp folder) and the emulator
+    #: at 3.0/2.0 as ``url`` runs every LayerClient test against the migrated code unchanged.
+    sdk_module: ModuleType | None = None
 
     @property
     def app_id(self) -> str:
