@@ -29,6 +29,46 @@ class LayerError(Exception):
         self.body = body
 
 
+class Agent:
+    """Someone the desk sends as: a support agent (a user) or the support bot (a v1 display name)."""
+
+    def __init__(self, user_id=None, bot_name=None):
+        self.user_id = user_id
+        self.bot_name = bot_name
+
+    def as_sender(self):
+        if self.user_id:
+            return {"user_id": self.user_id}
+        return {"name": self.bot_name}
+
+
+class Conversation:
+    """A conversation as the desk's code sees it: ``participants`` are user ids."""
+
+    def __init__(self, id, participants, metadata=None):
+        self.id = id
+        self.participants = participants
+        self.metadata = metadata or {}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["id"], data.get("participants"), data.get("metadata"))
+
+
+class Message:
+    """A sent message: ``sender`` is ``{"user_id": ..., "name": ...}``, ``recipient_status`` is
+    keyed by user id."""
+
+    def __init__(self, id, sender, recipient_status):
+        self.id = id
+        self.sender = sender
+        self.recipient_status = recipient_status
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["id"], dict(data.get("sender")), data.get("recipient_status"))
+
+
 class LayerClient:
     def __init__(self, api_url=None, app_id=None, token=None, timeout=10):
         api_url = (api_url or os.environ["LAYER_API_URL"]).rstrip("/")
@@ -121,6 +161,17 @@ class LayerClient:
         url = self._url("/conversations/%s/messages" % conversation_id)  # noqa: UP031 (2016 code)
         resp = self.session.post(url, json=self.message_body(user_id, text, notify), timeout=self.timeout)
         return self._check(resp)
+
+    def send_as(self, conversation_id, agent, text):
+        """Send ``text`` as ``agent`` (an :class:`Agent`); returns a :class:`Message`."""
+        body = {"sender": agent.as_sender(), "parts": [{"body": text, "mime_type": "text/plain"}]}
+        resp = self.session.post(self._url(f"/conversations/{conversation_id}/messages"), json=body,
+                                 timeout=self.timeout)
+        return Message.from_dict(self._check(resp))
+
+    def conversation(self, conversation_id):
+        """The conversation as a :class:`Conversation` (participants are user ids)."""
+        return Conversation.from_dict(self.get_conversation(conversation_id))
 
     def send_bot_message(self, conversation_id, text):
         """Post as the support bot: v1 lets any display name be a sender."""
