@@ -3,6 +3,8 @@ a user's perspective, delete, receipts, mark_all_read and the 3.0 part endpoints
 
 INFERRED choices:
 
+* A 2.0+ ``sender_id`` may be any user with an Identity, and a participant has one implicitly
+  (R21, ``common.identity_of``).
 * A 1.x ``sender.user_id`` need not be a participant (2.0+ accepts any existing identity as
   ``sender_id``, so both paths agree); the sender user is created implicitly in 1.x.
 * ``recipient_status`` covers the participants at send time: the sender's own entry is ``read``
@@ -12,7 +14,9 @@ INFERRED choices:
   invalid_property`` ``sender_id``; a 2.0+ body with a v1 ``sender`` object → ``422
   missing_property`` ``sender_id`` (R21).
 * Delayed messages (``schedule``) and 3.0 batches answer ``202`` (OBS v3) with the message(s);
-  the emulator stores them immediately with ``sent_at`` = now + delay (no real waiting).
+  a delayed message really waits (``sent_at`` = now + delay by the injectable clock): it is
+  invisible until then, and never sent if its conversation is deleted or its user sender is
+  removed meanwhile (§5.5; ``release_due``). Recipients are the participants at delivery time.
 * Part endpoints exist in 3.0 only (routes table): POST → 201 part, PUT part → 200 part,
   PUT parts → 200 parts array, DELETE → 204 (the last part cannot be removed: 422
   ``invalid_operation``). Every change bumps the message's and part's ``updated_at``.
