@@ -55,8 +55,11 @@ V2_KEYS = {"sender_id", "parts", "notification", "schedule"}
 def render(ctx: Ctx, msg: dict[str, Any], *, user: str | None = None, url_kind: str = "get") -> dict[str, Any]:
     users = users_map(ctx, [msg["sender"].get("user_id")])
     out = ctx.render.message(ctx.version, msg, users, user=user, url_kind=url_kind)
-    if ctx.version == "2.0" and ctx.since("message_updating_2_0"):
-        out["updated_at"] = msg.get("updated_at") or msg["sent_at"]  # 2.0 message updating, 2017-09-28
+    if (ctx.version == "2.0" and ctx.since("message_updating_2_0")
+            and msg.get("updated_at") and msg["updated_at"] != msg["sent_at"]):
+        # 2.0 message updating (2017-09-28): INFERRED that 2.0 shows updated_at once a message was
+        # updated (the preview docs list the field, not when it is present; docs/emulator.md)
+        out["updated_at"] = msg["updated_at"]
     return out
 
 
