@@ -162,6 +162,8 @@ class EmulatorApp:
                                               max_attempts=max_attempts, timeout=webhook_timeout)
         self.settings.verify_webhook = self.dispatcher.verify_later
         self.settings.renderer.clock = self.settings.clock
+        waiting = store.get_kv(messages.SCHEDULED) or []  # a --db restart resumes delayed messages
+        self.settings.next_due = min((e["due"] for e in waiting), default=None)
         self.tick_interval = 0.2
         self._ticker: asyncio.Future[None] | None = None
 

@@ -190,14 +190,17 @@ def release_due(ctx: Ctx) -> None:
     A message is dropped instead (kept in ``emu.store.get_kv("dropped_messages")``) when its
     conversation was deleted or its user sender is no longer a participant meanwhile.
     """
-    pending = ctx.store.get_kv(SCHEDULED) or []
-    if not pending:
+    settings = ctx.settings
+    clock = settings.clock()
+    if settings.next_due is None or clock < settings.next_due:
         return
-    clock = ctx.settings.clock()
+    pending = ctx.store.get_kv(SCHEDULED) or []
     due = [e for e in pending if e["due"] <= clock]
+    waiting = [e for e in pending if e["due"] > clock]
+    settings.next_due = min((e["due"] for e in waiting), default=None)
     if not due:
         return
-    ctx.store.put_kv(SCHEDULED, [e for e in pending if e["due"] > clock])
+    ctx.store.put_kv(SCHEDULED, waiting)
     dropped = ctx.store.get_kv(DROPPED) or []
     for entry in sorted(due, key=lambda e: e["due"]):
         msg = entry["message"]
@@ -244,6 +247,8 @@ def send(ctx: Ctx) -> Reply:
         created.append(msg)
     if offset > 0:
         ctx.store.put_kv(SCHEDULED, scheduled)
+        first = min(e["due"] for e in scheduled)
+        ctx.settings.next_due = first if ctx.settings.next_due is None else min(first, ctx.settings.next_due)
     rendered = [render(ctx, m, url_kind="send") for m in created]
     if not ctx.since("explicit_nulls"):
         for r in rendered:
