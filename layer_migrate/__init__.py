@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # what the lazy names below are, for type checkers and IDEs
         translate_response,
         translate_webhook,
     )
+    from .inprocess import Installation, InstallError, install, uninstall
     from .options import Options
     from .proxy import AsyncMigratingTransport, MigratingAdapter, MigratingTransport
 
@@ -68,15 +69,20 @@ _LAZY: dict[str, str] = {
     "MigratingTransport": ".proxy",
     "AsyncMigratingTransport": ".proxy",
     "MigratingAdapter": ".proxy",
+    # no-code-change migration (issue 10), imported only when used
+    "install": ".inprocess",
+    "uninstall": ".inprocess",
+    "Installation": ".inprocess",
+    "InstallError": ".inprocess",
 }
 
 __all__ = [
     "AsyncMigratingTransport", "BotDirectory", "Engine", "EnsureIdentity", "EnsureParticipant",
-    "LayerError", "MigratingAdapter", "MigratingTransport", "Options", "PayloadTranslation",
+    "InstallError", "Installation", "LayerError", "MigratingAdapter", "MigratingTransport", "Options", "PayloadTranslation",
     "Prerequisite", "Request", "Response", "ResponseTranslation", "Translation",
     "WebhookTranslation", "__version__", "default_engine", "detect_version", "identity_id",
-    "translate_payload", "translate_request", "translate_response", "translate_webhook",
-    "user_id_of",
+    "install", "translate_payload", "translate_request", "translate_response",
+    "translate_webhook", "uninstall", "user_id_of",
 ]
 
 

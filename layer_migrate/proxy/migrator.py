@@ -441,6 +441,4 @@ class Migrator:
     def translate_webhook(self, event_type: str, body: Any, source: str, to: str = "1.0",
                           options: Options | None = None) -> WebhookTranslation:
         """One webhook delivery through this migrator's engine (the relay's translation)."""
-        from ..webhook_events import translate_webhook
-
-        return translate_webhook(self.engine, event_type, body, source, to, options or self.options)
+        return self.engine.translate_webhook(event_type, body, source, to, options or self.options)
