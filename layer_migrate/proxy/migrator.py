@@ -143,15 +143,20 @@ class Flight:
     """One prerequisite being fulfilled right now; other exchanges wait for it to land.
 
     Waitable from threads (:meth:`wait`) and from any event loop (:meth:`wait_async`) alike, so
-    the sync and async faces of one migrator share one single-flight.
+    the sync and async faces of one migrator share one single-flight. Waits are bounded, and a
+    thread never waits for a flight its own thread owns (a blocking call made inside the event
+    loop that owns it would otherwise wait forever): the waiter then fulfils the prerequisite
+    itself — harmless, since fulfilment is idempotent upstream.
     """
 
-    __slots__ = ("_event", "_lock", "_waiters")
+    __slots__ = ("_event", "_lock", "_waiters", "owner")
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        #: the thread that fulfils it (an event loop's thread for an async exchange)
+        self.owner = threading.get_ident()
 
     def land(self) -> None:
         with self._lock:
@@ -161,16 +166,23 @@ class Flight:
             loop.call_soon_threadsafe(_resolve, fut)
 
     def wait(self, timeout: float | None = None) -> bool:
+        """Block until landed (True) or ``timeout`` / the owner is this thread (False)."""
+        if self.owner == threading.get_ident() and not self._event.is_set():
+            return False
         return self._event.wait(timeout)
 
-    async def wait_async(self) -> None:
+    async def wait_async(self, timeout: float | None = None) -> bool:
         loop = asyncio.get_running_loop()
         with self._lock:
             if self._event.is_set():
-                return
+                return True
             fut: asyncio.Future[None] = loop.create_future()
             self._waiters.append((loop, fut))
-        await fut
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:
@@ -203,8 +215,9 @@ class PrerequisiteCache:
             flight = self._inflight[key] = Flight()
             return True, flight
 
-    def end(self, key: Any, flight: Flight, status: int | None) -> None:
-        """The fulfilment of ``key`` finished: upstream ``status`` (None: it failed earlier)."""
+    def end(self, key: Any, flight: Flight | None, status: int | None) -> None:
+        """The fulfilment of ``key`` finished: upstream ``status`` (None: it failed earlier).
+        ``flight``: the one this caller began (None: it fulfilled ``key`` without one)."""
         with self._guard:
             if status is not None and (200 <= status < 300 or status == 409):
                 self.done.add(key)
@@ -212,8 +225,10 @@ class PrerequisiteCache:
                     self.existing += 1
                 else:
                     self.created += 1
-            self._inflight.pop(key, None)
-        flight.land()
+            if flight is not None and self._inflight.get(key) is flight:
+                del self._inflight[key]
+        if flight is not None:
+            flight.land()
 
     def forget(self, key: Any) -> None:
         """Drop ``key`` from :attr:`done`: the upstream said it no longer holds (R10: a 404)."""
@@ -255,6 +270,9 @@ class Migrator:
         self.retries = max(0, retries)
         #: seconds before attempt n+1 = ``backoff * n``
         self.backoff = max(0.0, backoff)
+        #: longest wait for another exchange's fulfilment of the same prerequisite, after which
+        #: this exchange fulfils it itself (idempotent upstream: 201 or 409)
+        self.prerequisite_wait = 30.0
         self.report_only = report_only
         self.prereqs = PrerequisiteCache()
 
