@@ -28,13 +28,6 @@ _R21 = ("R21: the emulator at 2.0/3.0 refuses a conversation participant without
 #: Steps failing today for known emulator strictness bugs or an SDK defect (strict: they flip
 #: loudly once fixed). Nothing else may fail.
 KNOWN: dict[str, str] = {
-    "send_as_participant": _R21,
-    "send_with_recipient_overrides": (
-        "the emulator refuses the SDK's per-recipient override without a sound (\"sound\": null, "
-        "'must be a string'; at 2.0/3.0 R21 first) — fixed by helper emulator, issue 9 §2"),
-    "get_messages": "lists the messages the two sends above could not create (" + _R21 + ")",
-    "replace_identity": ("the emulator refuses the SDK's user_id inside the identity body "
-                         "('Unknown identity property') — fixed by helper emulator, issue 9 §2"),
     "get_identity": "reads the identity replace_identity could not create (user_id refusal above)",
     "prepare_rich_content": ("SDK defect: prepare_rich_content passes Upload-Content-Length as an int "
                              "and requests refuses non-string header values before anything is sent"),
