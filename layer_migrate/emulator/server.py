@@ -129,8 +129,11 @@ class Emulator:
         return sock
 
     def _config(self) -> uvicorn.Config:
+        # uvicorn annotates timeout_keep_alive as int but hands it to loop.call_later, which takes
+        # fractions of a second (tests close idle connections after 0.5 s).
         return uvicorn.Config(self.app, log_level=self.log_level, access_log=False, lifespan="on",
-                              backlog=2048, timeout_keep_alive=self.timeout_keep_alive, http=self.protocol)
+                              backlog=2048, timeout_keep_alive=self.timeout_keep_alive,  # type: ignore[arg-type]
+                              http=self.protocol)
 
     def start(self) -> Emulator:
         """Serve in a daemon thread; returns once the socket accepts connections."""
