@@ -8,6 +8,7 @@ it is written (see :func:`.api.rewrite_source`), writes are atomic (temp file in
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import fnmatch
 import gc
@@ -26,6 +27,7 @@ from ..identity import BotDirectory
 from .api import Options, Outcome, rewrite_source
 from .facts_table import build_index
 from .identity_expr import HelperMode
+from .wrap import line_length_for
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
                     "__pycache__", "build", "dist", ".eggs", "*.egg-info")
@@ -191,7 +193,8 @@ def process_file(path: str, settings: Settings, mode: str) -> FileResult:
         res.error = f"{path}: cannot read: {exc.strerror or exc}"
         return res
     try:
-        out: Outcome = rewrite_source(data, _options(settings))
+        options = dataclasses.replace(_options(settings), line_length=line_length_for(p.parent.resolve()))
+        out: Outcome = rewrite_source(data, options)
     except RecursionError:
         res.skipped = "too deeply nested for the parser"
         res.layer_skipped = True
