@@ -94,7 +94,7 @@ _PARAMS: dict[type, frozenset[str]] = {}
 def _init_params(cls: type) -> frozenset[str]:
     p = _PARAMS.get(cls)
     if p is None:
-        p = _PARAMS[cls] = frozenset(inspect.signature(cls.__init__).parameters)
+        p = _PARAMS[cls] = frozenset(inspect.signature(cls).parameters)
     return p
 
 
