@@ -24,10 +24,11 @@ from .. import routes
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
+from .bodypolicy import BodyLimits, expand
 from .config import ProxyConfig
-from .exchange_loop import JSON_CT, Migrator, Outcome, error_response, run_async
+from .exchange_loop import JSON_CT, Migrator, Outcome, UpstreamFailure, error_response, run_async
 from .fastclient import FastUpstream
-from .http import RESPONSE_DROP, is_json_type, parse_request_body, strip_hop_by_hop
+from .http import PROXY_RESPONSE_DROP, is_json_type, parse_request_body, strip_hop_by_hop
 from .metrics import Metrics
 from .report import JsonLines
 from .upstream import Upstream
@@ -45,22 +46,26 @@ class _ClientGone(Exception):
     pass
 
 
+
+
 class ProxyApp:
     """ASGI app: ``uvicorn.run(ProxyApp(config))`` or :func:`create_app` for workers."""
 
     def __init__(self, config: ProxyConfig) -> None:
         self.config = config
         self.metrics = Metrics()
+        limits = BodyLimits(max_body=config.max_upstream_body, max_ratio=config.max_decompress_ratio)
         self.upstream = Upstream(config.upstream, connect_timeout=config.connect_timeout,
                                  total_timeout=config.upstream_timeout, pool_size=config.pool_size,
                                  keepalive_expiry=config.upstream_keepalive,
-                                 ca_file=config.upstream_ca)
+                                 ca_file=config.upstream_ca, pool_wait=config.pool_wait, limits=limits)
         #: the hot-path client for plain-http upstreams (see fastclient.py for the measurement)
         self.fast: FastUpstream | None = None
         if config.upstream_client == "fast" and config.upstream.startswith("http://"):
             self.fast = FastUpstream(config.upstream, connect_timeout=config.connect_timeout,
                                      total_timeout=config.upstream_timeout, pool_size=config.pool_size,
-                                     keepalive_expiry=config.upstream_keepalive)
+                                     keepalive_expiry=config.upstream_keepalive,
+                                     pool_wait=config.pool_wait, limits=limits)
         bots = BotDirectory.load(config.bot_map) if config.bot_map else BotDirectory()
         self.migrator = Migrator(config.upstream_version, bots=bots, add_dedupe=config.add_dedupe,
                                  retries=config.retries, report_only=config.report_only,
@@ -173,7 +178,7 @@ class ProxyApp:
                 outcome = Outcome(error_response(LayerError(
                     "internal_server_error", "The migration proxy could not process this request.",
                     status=500)), None, error=f"internal: {type(exc).__name__}")
-            await self._respond(send, outcome.response)
+            await self._respond(send, outcome.response, receive)
         except _ClientGone:
             return
         finally:
@@ -222,14 +227,10 @@ class ProxyApp:
             return await self.fast.send(req, parse=False)
         return await self.upstream.send(req, parse=False)
 
-    async def _respond(self, send: Any, resp: Response) -> None:
-        headers = strip_hop_by_hop(resp.headers, RESPONSE_DROP)
+    async def _respond(self, send: Any, resp: Response, receive: Any = None) -> None:
+        headers = strip_hop_by_hop(resp.headers, PROXY_RESPONSE_DROP)
         if getattr(resp, "stream", None) is not None:  # aiohttp or fast-client stream
-            await send({"type": "http.response.start", "status": resp.status,
-                        "headers": _asgi_headers(headers)})
-            async for chunk in resp.chunks():  # type: ignore[attr-defined]
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+            await self._stream(send, receive, resp, headers)
             return
         if resp.body is not None:
             data = orjson.dumps(resp.body)
@@ -242,6 +243,51 @@ class ProxyApp:
         else:
             headers["content-length"] = str(len(data))
         await _answer(send, resp.status, headers, data)
+
+    async def _stream(self, send: Any, receive: Any, resp: Response, headers: dict[str, str]) -> None:
+        """Relay a streamed body within the idle/total timeouts; the slot is freed when the
+        body ends, fails, times out or the client goes away (issue 11 finding 3)."""
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+
+        async def pump() -> None:
+            await send({"type": "http.response.start", "status": resp.status,
+                        "headers": expand(headers)})
+            chunks = resp.chunks().__aiter__()  # type: ignore[attr-defined]
+            deadline = loop.time() + cfg.stream_total_timeout
+            while True:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise asyncio.TimeoutError
+                async with asyncio.timeout(min(cfg.stream_idle_timeout, left)):
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def gone() -> None:
+            while receive is not None and (await receive())["type"] != "http.disconnect":
+                pass
+            if receive is None:
+                await asyncio.Event().wait()
+
+        task = loop.create_task(pump())
+        watch = loop.create_task(gone())
+        try:
+            await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                try:
+                    task.result()
+                except (asyncio.TimeoutError, UpstreamFailure) as exc:
+                    log.warning("streamed answer cut off: %s", type(exc).__name__)
+                    raise _ClientGone() from None
+        finally:
+            watch.cancel()
+            if not task.done():
+                task.cancel()
+            resp.release()  # type: ignore[attr-defined]
 
     def _record(self, scope: Scope, headers: dict[str, str], outcome: Outcome, seconds: float) -> None:
         plan = outcome.plan
@@ -348,8 +394,7 @@ def _headers(scope: Scope) -> dict[str, str]:
     return out
 
 
-def _asgi_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+_asgi_headers = expand
 
 
 async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -360,6 +405,7 @@ async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) 
 
 
 async def _read_body(receive: Any, limit: int, declared: str | None) -> bytes:
+    """The request body within ``limit`` (slow bodies are cut by :mod:`.serving`'s guard)."""
     if declared is not None:
         if not declared.strip().isdigit():
             raise LayerError("invalid_request", "Invalid Content-Length", status=400)

@@ -68,6 +68,9 @@ def upstream_error(failure: UpstreamFailure) -> LayerError:
     if failure.kind in ("timeout", "connect_timeout"):
         return LayerError("request_timeout", "The upstream Layer API did not answer in time.",
                           status=504, data={"upstream": "timeout"})
+    if failure.kind == "pool":
+        return LayerError("service_unavailable", "The migration proxy has no upstream connection free.",
+                          status=503, data={"upstream": "pool"}, headers={"retry-after": "1"})
     if failure.kind == "tls":
         return LayerError("service_unavailable",
                           "The upstream Layer API's TLS certificate could not be verified.",
@@ -244,8 +247,8 @@ class Migrator:
         if attempt > self.retries:
             return False
         if failure is not None:
-            if failure.kind == "tls":
-                return False  # an untrusted certificate stays untrusted
+            if failure.kind in ("tls", "pool"):
+                return False  # an untrusted certificate stays untrusted; a full pool stays full
             return not failure.sent or plan.retryable
         return status in RETRY_STATUSES and plan.retryable
 

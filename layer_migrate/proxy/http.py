@@ -21,8 +21,15 @@ HOP_BY_HOP = frozenset({
 })
 #: Never forwarded upstream: the proxy owns the connection, the length and the compression.
 REQUEST_DROP = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "expect"}
-#: Never copied back to the client: recomputed for the body the proxy sends.
+#: Never copied back to the client: recomputed for the body the proxy sends (in-process faces:
+#: their HTTP client has decoded the body already).
 RESPONSE_DROP = HOP_BY_HOP | {"content-length", "content-encoding", "date", "server"}
+#: The proxy's own drop list: ``Content-Encoding`` stays, because the upstream clients remove
+#: it exactly when they decode (:mod:`.bodypolicy`) — a body relayed encoded keeps its label.
+PROXY_RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
+#: JSON nested deeper than this cannot be serialised again (orjson's limit is 254 levels):
+#: requests → 400 Layer error, responses stay unparsed bytes.
+MAX_JSON_DEPTH = 250
 #: Never written to a log.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
                             "layer-webhook-signature", "x-api-key"})
@@ -57,13 +64,37 @@ def parse_request_body(headers: dict[str, str], raw: bytes, json_endpoint: bool 
     must = json_endpoint or is_json_type(ct)
     if must or ct is None:
         try:
-            return orjson.loads(raw), None
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             if not must:
                 return None, raw
             raise LayerError("invalid_request", f"Request body is not valid JSON: {exc}",
                              status=400) from None
+        if too_deep(raw, body):
+            raise LayerError("invalid_request", f"Request body nests JSON deeper than {MAX_JSON_DEPTH} "
+                             "levels", status=400, data={"max_depth": MAX_JSON_DEPTH})
+        return body, None
     return None, raw
+
+
+def too_deep(raw: bytes, body: Any) -> bool:
+    """Whether ``body`` (parsed from ``raw``) nests deeper than :data:`MAX_JSON_DEPTH`.
+
+    The bracket count is a C-speed upper bound on the depth, so ordinary bodies never pay for
+    the walk.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    stack = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def parse_response_body(headers: dict[str, str], raw: bytes) -> tuple[Any, bytes | None]:
@@ -72,9 +103,10 @@ def parse_response_body(headers: dict[str, str], raw: bytes) -> tuple[Any, bytes
         return None, None
     if is_json_type(headers.get("content-type")):
         try:
-            return orjson.loads(raw), None
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError:
             return None, raw
+        return (None, raw) if too_deep(raw, body) else (body, None)
     return None, raw
 
 

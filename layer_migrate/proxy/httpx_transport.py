@@ -27,6 +27,8 @@ from .. import routes
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
+from .bodypolicy import expand
+from .client_bodies import adiscard_desynced, aread_httpx, discard_desynced, read_httpx
 from .exchange_loop import Migrator, UpstreamFailure, error_response, run_async, run_sync
 from .http import (
     REQUEST_DROP,
@@ -83,7 +85,7 @@ class _Base:
         content = body_bytes(resp.body, resp.raw)
         if resp.body is not None and "content-type" not in headers:
             headers["content-type"] = "application/json; charset=UTF-8"
-        return httpx.Response(resp.status, headers=headers, content=content, request=request)
+        return httpx.Response(resp.status, headers=expand(headers), content=content, request=request)
 
 
 class MigratingTransport(_Base, httpx.BaseTransport):
@@ -107,12 +109,12 @@ class MigratingTransport(_Base, httpx.BaseTransport):
             try:
                 resp = self.inner.handle_request(self._outgoing(request, r))
                 try:
-                    resp.read()
+                    return read_httpx(resp)  # the one body policy (bodypolicy.py)
                 finally:
                     resp.close()
+                    discard_desynced(self.inner)
             except httpx.HTTPError as exc:
                 raise _failure(exc) from None
-            return self._exchange_response(resp)
 
         return self._answer(run_sync(self.migrator, req, send).response, request)
 
@@ -141,12 +143,12 @@ class AsyncMigratingTransport(_Base, httpx.AsyncBaseTransport):
             try:
                 resp = await self.inner.handle_async_request(self._outgoing(request, r))
                 try:
-                    await resp.aread()
+                    return await aread_httpx(resp)
                 finally:
                     await resp.aclose()
+                    await adiscard_desynced(self.inner)
             except httpx.HTTPError as exc:
                 raise _failure(exc) from None
-            return self._exchange_response(resp)
 
         outcome = await run_async(self.migrator, req, send)
         return self._answer(outcome.response, request)

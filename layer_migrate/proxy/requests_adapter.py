@@ -28,13 +28,13 @@ from .. import routes
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
+from .client_bodies import read_urllib3
 from .exchange_loop import Migrator, UpstreamFailure, error_response, run_sync
 from .http import (
     REQUEST_DROP,
     RESPONSE_DROP,
     body_bytes,
     parse_request_body,
-    parse_response_body,
     strip_hop_by_hop,
 )
 
@@ -97,14 +97,15 @@ class MigratingAdapter(HTTPAdapter):
             if data or r.method in ("POST", "PUT", "PATCH"):
                 p.headers["Content-Length"] = str(len(data))
             try:
-                resp = super(MigratingAdapter, self).send(p, stream=False, timeout=timeout,
+                resp = super(MigratingAdapter, self).send(p, stream=True, timeout=timeout,
                                                           verify=verify, cert=cert, proxies=proxies)
-                content = resp.content
+                return read_urllib3(resp)  # the one body policy (bodypolicy.py)
             except requests.RequestException as exc:
                 raise _failure(exc) from None
-            rh = {k.lower(): v for k, v in resp.headers.items()}
-            parsed, rest_ = parse_response_body(rh, content)
-            return Response(resp.status_code, rh, parsed, rest_)
+            except Exception as exc:  # urllib3 errors while streaming the raw body
+                if type(exc).__module__.startswith("urllib3"):
+                    raise UpstreamFailure("reset", type(exc).__name__) from None
+                raise
 
         outcome = run_sync(self.migrator, req, send_one)
         return self._answer(outcome.response, request)

@@ -21,11 +21,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import orjson
 
-Step = Union[bytes, tuple[Any, ...]]
+Step = bytes | tuple[Any, ...]
 Script = Callable[["HostileRequest"], list[Step]]
 
 JSON = b"application/json; charset=UTF-8"
