@@ -127,7 +127,9 @@ def serve(cfg: ProxyConfig) -> None:
     try:
         import httptools  # noqa: F401
 
-        kwargs["http"] = "httptools"
+        from .serving import server_kwargs
+
+        kwargs.update(server_kwargs())  # httptools + header limits and slowloris deadlines
     except ImportError:
         kwargs["http"] = "h11"
     try:
