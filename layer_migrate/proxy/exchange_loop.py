@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 
@@ -255,7 +256,8 @@ class Migrator:
     # -- prerequisites --------------------------------------------------------------------------
 
     def prerequisite_request(self, prereq: Any, plan: Plan) -> Request:
-        app = app_id_of(plan.original.path) or ""
+        # The path segment is still percent-encoded; build_path encodes the decoded id once.
+        app = unquote(app_id_of(plan.original.path) or "")
         r = prereq.to_request(app, self.upstream_version, self.options)
         for h in ("authorization",):
             if h in plan.original.headers and h not in r.headers:

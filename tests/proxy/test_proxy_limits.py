@@ -219,3 +219,36 @@ def test_trickled_stream_is_cut_at_the_total_deadline(client):
         assert 0 < len(got) < 200 * 1024
         r = httpx.get(f"{p.url}/hostile/plain", headers={"x-hostile-tag": "X", "accept": V3})
         assert r.status_code == 200 and r.json()["tag"] == "X"
+
+
+def test_signed_webhook_without_message_or_as_v1_is_422_and_not_forwarded():
+    from layer_migrate.proxy.webhooks import sign
+
+    with hostile_upstream() as receiver, hostile_upstream() as up, proxy(
+            up.url, webhook_target=receiver.url + "/hook", webhook_secret="s1",
+            upstream_webhook_secret="s2") as p:
+        cases = [
+            ("Message.created", "application/vnd.layer.webhooks+json; version=3.0", {"event": {"type": "Message.created"}}),
+            ("message.sent", "application/vnd.layer.webhooks+json; version=1.0",
+             {"event": {"type": "message.sent"}, "message": {"id": "layer:///messages/x"}}),
+        ]
+        for etype, ctype, body in cases:
+            raw = orjson.dumps(body)
+            r = httpx.post(f"{p.url}/-/webhooks", content=raw, headers={
+                "content-type": ctype, "layer-webhook-event-type": etype,
+                "layer-webhook-signature": sign("s2", raw)})
+            assert r.status_code == 422, (etype, r.status_code, r.text)
+            err = r.json()
+            assert err["id"] == "invalid_property" and set(err) >= {"id", "code", "message", "url"}
+        assert receiver.requests == []
+
+
+def test_percent_encoded_app_id_is_not_double_encoded_in_prerequisites():
+    with hostile_upstream() as up, proxy(up.url) as p:
+        httpx.post(f"{p.url}/apps/my%2Fapp/conversations/c1/messages",
+                   headers={"accept": V1, "content-type": "application/json"},
+                   json={"sender": {"name": "Support Bot"},
+                         "parts": [{"body": "hi", "mime_type": "text/plain"}]})
+        targets = [r.target for r in up.requests]
+        assert any("/users/" in t for t in targets), targets  # the identity prerequisite ran
+        assert all(t.startswith("/apps/my%2Fapp/") for t in targets), targets
