@@ -28,7 +28,13 @@ from .bodypolicy import BodyLimits, expand
 from .config import ProxyConfig
 from .exchange_loop import JSON_CT, Migrator, Outcome, UpstreamFailure, error_response, run_async
 from .fastclient import FastUpstream
-from .http import PROXY_RESPONSE_DROP, is_json_type, parse_request_body, strip_hop_by_hop
+from .http import (
+    PROXY_RESPONSE_DROP,
+    VERBATIM_RESPONSE_DROP,
+    is_json_type,
+    parse_request_body,
+    strip_hop_by_hop,
+)
 from .metrics import Metrics
 from .report import JsonLines
 from .upstream import Upstream
@@ -206,6 +212,14 @@ class ProxyApp:
             return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
         req = Request(method, target, headers, None, raw or None)
         m = self.migrator
+        if m.report_only:
+            fields: list[tuple[bytes, bytes]] = scope["headers"]
+            body = raw or b""
+
+            async def verbatim(_: Request) -> Response:
+                return await self._send_verbatim(method, target, fields, body)
+
+            return await run_async(m, req, verbatim, backoff=self.config.retry_backoff)
         try:
             legacy = not m.report_only and m.client_version(req) != m.upstream_version
             if legacy and raw:
@@ -222,15 +236,33 @@ class ProxyApp:
             return await self.fast.send(req)
         return await self.upstream.send(req)
 
+    async def _send_verbatim(self, method: str, target: str, fields: list[tuple[bytes, bytes]],
+                             body: bytes) -> Response:
+        if self.fast is not None and method != "HEAD":
+            return await self.fast.send_verbatim(method, target, fields, body)
+        return await self.upstream.send_verbatim(method, target, fields, body)
+
     async def _send_raw(self, req: Request) -> Response:
         if self.fast is not None and req.method != "HEAD":
             return await self.fast.send(req, parse=False)
         return await self.upstream.send(req, parse=False)
 
     async def _respond(self, send: Any, resp: Response, receive: Any = None) -> None:
+        fields = getattr(resp, "verbatim", None)
+        if fields is not None:  # report-only: the upstream's fields and bytes as received
+            out = [(k, v) for k, v in fields if k.lower() not in VERBATIM_RESPONSE_DROP]
+            if getattr(resp, "stream", None) is not None:
+                await self._stream(send, receive, resp, out)
+                return
+            data = resp.raw or b""
+            if resp.status not in (204, 304):
+                out.append((b"content-length", str(len(data)).encode()))
+            await send({"type": "http.response.start", "status": resp.status, "headers": out})
+            await send({"type": "http.response.body", "body": data})
+            return
         headers = strip_hop_by_hop(resp.headers, PROXY_RESPONSE_DROP)
         if getattr(resp, "stream", None) is not None:  # aiohttp or fast-client stream
-            await self._stream(send, receive, resp, headers)
+            await self._stream(send, receive, resp, expand(headers))
             return
         if resp.body is not None:
             data = orjson.dumps(resp.body)
@@ -244,15 +276,15 @@ class ProxyApp:
             headers["content-length"] = str(len(data))
         await _answer(send, resp.status, headers, data)
 
-    async def _stream(self, send: Any, receive: Any, resp: Response, headers: dict[str, str]) -> None:
+    async def _stream(self, send: Any, receive: Any, resp: Response,
+                      headers: list[tuple[bytes, bytes]]) -> None:
         """Relay a streamed body within the idle/total timeouts; the slot is freed when the
         body ends, fails, times out or the client goes away (issue 11 finding 3)."""
         cfg = self.config
         loop = asyncio.get_running_loop()
 
         async def pump() -> None:
-            await send({"type": "http.response.start", "status": resp.status,
-                        "headers": expand(headers)})
+            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
             chunks = resp.chunks().__aiter__()  # type: ignore[attr-defined]
             deadline = loop.time() + cfg.stream_total_timeout
             while True:

@@ -35,7 +35,7 @@ from .bodypolicy import (
     streamable,
 )
 from .exchange_loop import UpstreamFailure
-from .http import REQUEST_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .http import REQUEST_DROP, VERBATIM_DROP, body_bytes, parse_response_body, strip_hop_by_hop
 
 _HIGH_WATER = 1 << 20
 
@@ -60,6 +60,8 @@ class _Conn(asyncio.Protocol):
         self.closed = False
         self.waiter: asyncio.Future[Any] | None = None
         self.slot = False
+        #: keep the header fields as received (case, order, repeats) — report-only mode
+        self.verbatim: list[tuple[bytes, bytes]] | None = None
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -74,6 +76,7 @@ class _Conn(asyncio.Protocol):
         self.interim = False
         self.keep_alive = False
         self.idle_since = 0.0
+        self.verbatim = None
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -113,8 +116,12 @@ class _Conn(asyncio.Protocol):
         if self.done:
             raise _Desync()
         self.headers = {}
+        if self.verbatim is not None:
+            self.verbatim = []
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.verbatim is not None:
+            self.verbatim.append((name, value))
         key = name.decode("latin-1").lower()
         val = value.decode("latin-1")
         h = self.headers
@@ -361,7 +368,25 @@ class FastUpstream:
         """
         return await self.exchange(self._encode(req), parse=parse)
 
-    async def exchange(self, wire: bytes, *, parse: bool = True) -> Response:
+    async def send_verbatim(self, method: str, target: str, fields: list[tuple[bytes, bytes]],
+                            body: bytes) -> Response:
+        """Report-only mode: forward the request's header fields in order, repeats kept (only
+        framing and ``Host`` are ours), and answer with the upstream's fields and bytes as
+        received — nothing decoded (``Response.verbatim``)."""
+        out = [f"{method} {self.prefix}{target} HTTP/1.1\r\n".encode("latin-1"),
+               b"host: ", self.host_header, b"\r\n"]
+        for k, v in fields:
+            if k.lower() in VERBATIM_DROP:
+                continue
+            if b"\r" in v or b"\n" in v or b"\r" in k or b"\n" in k:
+                raise UpstreamFailure("connect", f"refusing header {k!r} with a line break")
+            out += (k, b": ", v, b"\r\n")
+        if body or method in ("POST", "PUT", "PATCH"):
+            out.append(b"content-length: %d\r\n" % len(body))
+        out += (b"\r\n", body)
+        return await self.exchange(b"".join(out), parse=False, verbatim=True)
+
+    async def exchange(self, wire: bytes, *, parse: bool = True, verbatim: bool = False) -> Response:
         """One request already encoded as ``wire`` bytes → its final answer."""
         await self._acquire()
         try:
@@ -371,6 +396,8 @@ class FastUpstream:
             self._slots.release()
             raise
         conn.slot = True
+        if verbatim:
+            conn.verbatim = []
         loop = asyncio.get_running_loop()
         conn.waiter = loop.create_future()
         handed_off = False
@@ -384,9 +411,12 @@ class FastUpstream:
             finally:
                 timer.cancel()
             check_status(conn.status)
+            fields = conn.verbatim
             if conn.stream is not None:
                 handed_off = True  # released when the stream is consumed or released
-                return FastStreamingResponse(conn.status, conn.headers, conn.stream)
+                streamed = FastStreamingResponse(conn.status, conn.headers, conn.stream)
+                streamed.verbatim = fields  # type: ignore[attr-defined]
+                return streamed
             raw = b"".join(conn.chunks)
             headers = conn.headers
             status = conn.status
@@ -396,6 +426,10 @@ class FastUpstream:
         finally:
             if not handed_off:
                 self._release(conn)
+        if fields is not None:  # report-only: byte for byte, nothing decoded
+            out = Response(status, headers, None, raw or None)
+            out.verbatim = fields  # type: ignore[attr-defined]
+            return out
         headers, raw = decode(headers, raw, self.limits)
         if not parse:
             return Response(status, headers, None, raw or None)

@@ -30,6 +30,12 @@ PROXY_RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
 #: JSON nested deeper than this cannot be serialised again (orjson's limit is 254 levels):
 #: requests → 400 Layer error, responses stay unparsed bytes.
 MAX_JSON_DEPTH = 250
+#: Report-only mode forwards every other field byte for byte (both directions): only what
+#: belongs to one connection and its framing is the proxy's. ``date``/``server`` of an answer
+#: are uvicorn's (it always writes its own).
+VERBATIM_DROP = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection",
+                           b"keep-alive", b"proxy-connection", b"upgrade"})
+VERBATIM_RESPONSE_DROP = VERBATIM_DROP | {b"date", b"server"}
 #: Never written to a log.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
                             "layer-webhook-signature", "x-api-key"})

@@ -16,6 +16,7 @@ import ssl
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from ..exchange import Request, Response
@@ -31,9 +32,11 @@ from .bodypolicy import (
 )
 from .config import upstream_ssl_context
 from .exchange_loop import UpstreamFailure
-from .http import REQUEST_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .http import REQUEST_DROP, VERBATIM_DROP, body_bytes, parse_response_body, strip_hop_by_hop
 
 _SKIP_CT = frozenset({"Content-Type"})
+#: Report-only: aiohttp must not invent any header the client did not send.
+_VERBATIM_SKIP = frozenset({"Content-Type", "Accept", "Accept-Encoding", "User-Agent"})
 
 __all__ = ["STREAM_THRESHOLD", "StreamingResponse", "Upstream", "as_failure", "headers_list"]
 
@@ -140,10 +143,22 @@ class Upstream:
         Raises :class:`UpstreamFailure`.
         """
         url, headers, data, skip = self._prepare(req)
+        return await self._request(req.method, url, headers, data, skip, parse)
+
+    async def send_verbatim(self, method: str, target: str, fields: list[tuple[bytes, bytes]],
+                            body: bytes) -> Response:
+        """Report-only mode (see :meth:`.fastclient.FastUpstream.send_verbatim`)."""
+        headers = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in fields
+                              if k.lower() not in VERBATIM_DROP)
+        return await self._request(method, self.url_for(target), headers, body, _VERBATIM_SKIP,
+                                   False, verbatim=True)
+
+    async def _request(self, method: str, url: URL, headers: Any, data: bytes,
+                       skip: frozenset[str] | None, parse: bool, verbatim: bool = False) -> Response:
         assert self.session is not None, "Upstream.start() was not awaited"
         await self._acquire()
         try:
-            resp = await self.session.request(req.method, url, headers=headers, data=data or None,
+            resp = await self.session.request(method, url, headers=headers, data=data or None,
                                               allow_redirects=False, skip_auto_headers=skip)
         except BaseException as exc:  # noqa: BLE001 - mapped, re-raised as UpstreamFailure
             self._free()
@@ -151,8 +166,11 @@ class Upstream:
         rh = _fold_raw(resp)
         try:
             check_status(resp.status)
-            if streamable(req.method, resp.status, rh):
-                return StreamingResponse(resp.status, rh, stream=resp, release=self._free)
+            if streamable(method, resp.status, rh):
+                streamed = StreamingResponse(resp.status, rh, stream=resp, release=self._free)
+                if verbatim:
+                    streamed.verbatim = list(resp.raw_headers)  # type: ignore[attr-defined]
+                return streamed
             cl = rh.get("content-length")
             if cl is not None and cl.isdigit():
                 check_length(int(cl), self.limits)
@@ -169,6 +187,10 @@ class Upstream:
             raise as_failure(exc) from None
         resp.release()
         self._free()
+        if verbatim:  # report-only: byte for byte, nothing decoded
+            out = Response(resp.status, rh, None, raw or None)
+            out.verbatim = list(resp.raw_headers)  # type: ignore[attr-defined]
+            return out
         rh, raw = decode(rh, raw, self.limits)
         if not parse:
             return Response(resp.status, rh, None, raw or None)

@@ -252,3 +252,42 @@ def test_percent_encoded_app_id_is_not_double_encoded_in_prerequisites():
         targets = [r.target for r in up.requests]
         assert any("/users/" in t for t in targets), targets  # the identity prerequisite ran
         assert all(t.startswith("/apps/my%2Fapp/") for t in targets), targets
+
+
+def _report_only_cases():
+    import gzip
+
+    from hostile import response
+
+    def answer(req):
+        body = gzip.compress(b'{"id":"layer:///messages/m","tag":"%s"}' % req.tag.encode())
+        return [response(200, body, headers=[(b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2"),
+                                             (b"X-Mixed-Case", b"Kept"), (b"Content-Encoding", b"gzip")])]
+    return {"verbatim": answer}
+
+
+@pytest.mark.parametrize("client", ["fast", "aiohttp"])
+def test_report_only_forwards_byte_for_byte(client):
+    import gzip
+
+    with hostile_upstream(_report_only_cases()) as up, proxy(
+            up.url, upstream_client=client, report_only=True, upstream_version="1.0") as p:
+        out, _ = raw_exchange(p.url, b"GET /apps/a/conversations/c/messages/m HTTP/1.1\r\nhost: x\r\n"
+                              b"accept: " + V1.encode() + b"\r\nte: trailers\r\nexpect: 100-continue\r\n"
+                              b"accept-encoding: gzip\r\nx-dup: 1\r\nx-dup: 2\r\nx-hostile-case: verbatim\r\n"
+                              b"x-hostile-tag: R\r\nconnection: close\r\n\r\n")
+        seen = up.requests[0].headers
+        names = [k for k, _ in seen]
+        for must in ("te", "expect", "accept-encoding"):
+            assert must in names, names
+        assert [v for k, v in seen if k == "x-dup"] == ["1", "2"]  # not merged
+        if out.startswith(b"HTTP/1.1 100"):  # uvicorn's own interim answer to the expect
+            out = out.partition(b"\r\n\r\n")[2]
+        head, _, body = out.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        assert lines[0].startswith(b"HTTP/1.1 200")
+        # uvicorn writes every field name lower-case (both directions); values, order and
+        # repeats are the upstream's
+        assert b"set-cookie: a=1" in lines and b"set-cookie: b=2" in lines
+        assert b"x-mixed-case: Kept" in lines and b"content-encoding: gzip" in lines
+        assert gzip.decompress(body) == b'{"id":"layer:///messages/m","tag":"R"}'  # not decoded
