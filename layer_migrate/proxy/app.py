@@ -82,6 +82,8 @@ class ProxyApp:
         self.hook_session: aiohttp.ClientSession | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._started = False
+        self._req_keys: dict[tuple[str, int, str], tuple[tuple[str, str], ...]] = {}
+        self._rule_keys: dict[str, tuple[tuple[str, str], ...]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -265,7 +267,13 @@ class ProxyApp:
             await self._stream(send, receive, resp, expand(headers))
             return
         if resp.body is not None:
-            data = orjson.dumps(resp.body)
+            try:
+                data = orjson.dumps(resp.body)
+            except orjson.JSONEncodeError:  # nested past orjson's 254 levels: never a 500
+                await self._respond(send, error_response(LayerError(
+                    "service_unavailable", "The upstream answer nests JSON too deeply to translate.",
+                    status=502, data={"upstream": "too_deep"})))
+                return
             if not is_json_type(headers.get("content-type")):
                 headers["content-type"] = JSON_CT
         else:
@@ -327,10 +335,20 @@ class ProxyApp:
         mt = self.metrics
         endpoint = plan.endpoint if plan is not None and plan.endpoint else "other"
         mode = "report" if self.config.report_only else ("passthrough" if plan is not None and plan.passthrough else "translate")
-        mt.inc("layer_proxy_requests_total", endpoint=endpoint, status=str(resp.status), mode=mode)
-        if plan is not None:
+        # Counter keys are built once per distinct (endpoint, status, mode) and rule list: the
+        # same few combinations repeat on every request (Metrics.inc sorts labels each call).
+        ck = (endpoint, resp.status, mode)
+        key = self._req_keys.get(ck)
+        if key is None:
+            key = self._req_keys[ck] = (("endpoint", endpoint), ("mode", mode), ("status", str(resp.status)))
+        mt.counters["layer_proxy_requests_total"][key] += 1.0
+        if plan is not None and plan.applied:
+            rules = mt.counters["layer_proxy_rules_applied_total"]
             for rule in plan.applied:
-                mt.inc("layer_proxy_rules_applied_total", rule=rule)
+                rkey = self._rule_keys.get(rule)
+                if rkey is None:
+                    rkey = self._rule_keys[rule] = (("rule", rule),)
+                rules[rkey] += 1.0
         if outcome.attempts:
             mt.observe_upstream(outcome.upstream_seconds)
             if outcome.attempts > 1:

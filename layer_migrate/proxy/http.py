@@ -28,7 +28,8 @@ RESPONSE_DROP = HOP_BY_HOP | {"content-length", "content-encoding", "date", "ser
 #: it exactly when they decode (:mod:`.bodypolicy`) — a body relayed encoded keeps its label.
 PROXY_RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
 #: JSON nested deeper than this cannot be serialised again (orjson's limit is 254 levels):
-#: requests → 400 Layer error, responses stay unparsed bytes.
+#: requests → 400 Layer error (checked before sending); an upstream answer that deep → 502
+#: when the proxy re-serialises it (no per-response walk on the hot path).
 MAX_JSON_DEPTH = 250
 #: Report-only mode forwards every other field byte for byte (both directions): only what
 #: belongs to one connection and its framing is the proxy's. ``date``/``server`` of an answer
@@ -109,10 +110,9 @@ def parse_response_body(headers: dict[str, str], raw: bytes) -> tuple[Any, bytes
         return None, None
     if is_json_type(headers.get("content-type")):
         try:
-            body = orjson.loads(raw)
+            return orjson.loads(raw), None
         except orjson.JSONDecodeError:
             return None, raw
-        return (None, raw) if too_deep(raw, body) else (body, None)
     return None, raw
 
 

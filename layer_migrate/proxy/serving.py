@@ -66,12 +66,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_timeout = cfg.header_timeout
         self._body_timeout = cfg.body_timeout
         self._line = 0
-        self._size = 0
         self._phase = "idle"  # idle → headers → body → app
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
-        self._pending = 0  # bytes received while the header block is incomplete
+        self._pending = 0  # bytes received since the last message ended (≥ its header block)
         self._refusal: bytes | None = None
 
     # -- deadlines -------------------------------------------------------------------------------
@@ -91,9 +90,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._timer.cancel()
             self._timer = None
 
+    # One timer per connection, not per request: it is re-armed only when it fires and the
+    # connection is still waiting for headers or a body; a busy keep-alive connection creates
+    # one every ``header_timeout`` seconds at most (the hot path pays two attribute writes).
+
     def _check(self) -> None:
         self._timer = None
-        if self._phase == "app" or self.transport is None or self.transport.is_closing():
+        if self._phase == "app":
+            return  # between requests uvicorn's keep-alive timeout applies
+        if self.transport is None or self.transport.is_closing():
             return
         left = self._deadline - self.loop.time()
         if left > 0:  # the phase moved on (headers → body): wait for its own deadline
@@ -116,13 +121,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        counting = self._phase in ("idle", "headers")
+        # Bytes since the current message began: an upper bound of its header block.
+        self._pending += len(data)
         super().data_received(data)
-        if counting and self._phase in ("idle", "headers") and self.transport is not None \
+        if self._phase in ("idle", "headers") and self.transport is not None \
                 and not self.transport.is_closing():
             # httptools buffers a header value until it ends, so a single endless header line
             # is caught here, by the bytes received while the header block is incomplete.
-            self._pending += len(data)
             if self._pending > self._max_line + self._max_headers:
                 try:
                     self._refuse("header fields", self._max_headers)
@@ -131,7 +136,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._line = self._size = 0
+        self._line = 0
         self._arm("headers", self._header_timeout)
 
     def on_url(self, url: bytes) -> None:
@@ -140,21 +145,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse("request line", self._max_line)
         super().on_url(url)
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        if self._phase != "headers":
-            return  # a chunked trailer: never a request header, never forwarded
-        self._size += len(name) + len(value) + 4
-        if self._size > self._max_headers:
-            self._refuse("header fields", self._max_headers)
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
+        if self._pending > self._max_headers and \
+                sum(len(k) + len(v) + 4 for k, v in self.headers) > self._max_headers:
+            self._refuse("header fields", self._max_headers)  # exact count only when it may matter
         self._pending = 0
         self._arm("body", self._body_timeout)
         super().on_headers_complete()
+        # uvicorn appends every later on_header to this list, which is the scope's: chunked
+        # trailers would become request headers (and be forwarded). Give them a dead end.
+        self.headers = []
 
     def on_message_complete(self) -> None:
-        self._disarm()
+        self._phase = "app"  # the timer, if any, expires quietly
+        self._pending = 0
         super().on_message_complete()
 
     def _refuse(self, what: str, limit: int) -> None:

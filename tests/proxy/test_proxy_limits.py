@@ -291,3 +291,15 @@ def test_report_only_forwards_byte_for_byte(client):
         assert b"set-cookie: a=1" in lines and b"set-cookie: b=2" in lines
         assert b"x-mixed-case: Kept" in lines and b"content-encoding: gzip" in lines
         assert gzip.decompress(body) == b'{"id":"layer:///messages/m","tag":"R"}'  # not decoded
+
+
+@pytest.mark.parametrize("client", ["fast", "aiohttp"])
+def test_upstream_json_nested_too_deep_is_a_502_not_a_500(client):
+    from hostile import response
+
+    deep = {"deep": lambda req: [response(200, b'{"x":' + b"[" * 300 + b"]" * 300 + b"}")]}
+    with hostile_upstream(deep) as up, proxy(up.url, upstream_client=client) as p:
+        r = httpx.get(f"{p.url}/apps/{APP}/conversations/c/messages/m",
+                      headers={"accept": V1, "x-hostile-case": "deep"})
+        assert r.status_code == 502
+        assert r.json()["id"] == "service_unavailable" and r.json()["data"]["upstream"] == "too_deep"
