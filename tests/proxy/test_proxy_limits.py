@@ -303,3 +303,16 @@ def test_upstream_json_nested_too_deep_is_a_502_not_a_500(client):
                       headers={"accept": V1, "x-hostile-case": "deep"})
         assert r.status_code == 502
         assert r.json()["id"] == "service_unavailable" and r.json()["data"]["upstream"] == "too_deep"
+
+
+def test_limit_flags_reach_the_config(tmp_path):
+    from click.testing import CliRunner
+
+    from layer_migrate.cli import main
+
+    r = CliRunner().invoke(main, ["proxy", "--upstream", "http://127.0.0.1:9", "--pool-wait", "0"])
+    assert r.exit_code == 2 and "--pool-wait must be positive" in r.output
+    conf = tmp_path / "p.toml"
+    conf.write_text('[proxy]\nupstream = "http://127.0.0.1:9"\nmax-header-bytes = 1024\nheader-timeout = 2.5\n')
+    cfg = ProxyConfig.from_toml(conf, pool_wait=1.5)
+    assert (cfg.max_header_bytes, cfg.header_timeout, cfg.pool_wait) == (1024, 2.5, 1.5)
