@@ -21,8 +21,8 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .exchange_loop import UpstreamFailure
 from .http import is_json_type
+from .migrator import UpstreamFailure
 
 #: Non-JSON bodies above this size (or of unknown size) are streamed, not buffered.
 STREAM_THRESHOLD = 64 * 1024

@@ -24,13 +24,16 @@ from .bodypolicy import DEFAULT_LIMITS, BodyLimits, check_length, check_status, 
 from .http import parse_response_body
 
 
-def _finish(status: int, headers: dict[str, str], raw: bytes, limits: BodyLimits) -> Response:
+def _finish(status: int, headers: dict[str, str], raw: bytes, limits: BodyLimits,
+            parse: bool = True) -> Response:
     headers, raw = decode(headers, raw, limits)
+    if not parse:  # pass-through: bytes (decoded within the limits), never parsed
+        return Response(status, headers, None, raw or None)
     body, rest = parse_response_body(headers, raw)
     return Response(status, headers, body, rest)
 
 
-def read_httpx(resp: Any, limits: BodyLimits = DEFAULT_LIMITS) -> Response:
+def read_httpx(resp: Any, limits: BodyLimits = DEFAULT_LIMITS, parse: bool = True) -> Response:
     """An open ``httpx.Response`` (sent with ``stream=True`` semantics) → exchange Response."""
     check_status(resp.status_code)
     headers = fold((k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.headers.raw)
@@ -39,10 +42,10 @@ def read_httpx(resp: Any, limits: BodyLimits = DEFAULT_LIMITS) -> Response:
         size += len(chunk)
         check_length(size, limits)
         chunks.append(chunk)
-    return _finish(resp.status_code, headers, b"".join(chunks), limits)
+    return _finish(resp.status_code, headers, b"".join(chunks), limits, parse)
 
 
-async def aread_httpx(resp: Any, limits: BodyLimits = DEFAULT_LIMITS) -> Response:
+async def aread_httpx(resp: Any, limits: BodyLimits = DEFAULT_LIMITS, parse: bool = True) -> Response:
     """:func:`read_httpx` for ``httpx.AsyncClient`` responses."""
     check_status(resp.status_code)
     headers = fold((k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.headers.raw)
@@ -51,7 +54,7 @@ async def aread_httpx(resp: Any, limits: BodyLimits = DEFAULT_LIMITS) -> Respons
         size += len(chunk)
         check_length(size, limits)
         chunks.append(chunk)
-    return _finish(resp.status_code, headers, b"".join(chunks), limits)
+    return _finish(resp.status_code, headers, b"".join(chunks), limits, parse)
 
 
 def discard_desynced(transport: Any) -> None:
@@ -79,7 +82,7 @@ async def adiscard_desynced(transport: Any) -> None:
             await conn.aclose()
 
 
-def read_urllib3(resp: Any, limits: BodyLimits = DEFAULT_LIMITS) -> Response:
+def read_urllib3(resp: Any, limits: BodyLimits = DEFAULT_LIMITS, parse: bool = True) -> Response:
     """A ``requests.Response`` sent with ``stream=True`` → exchange Response (connection
     released to the pool only after a complete, well-framed answer)."""
     raw = resp.raw
@@ -108,4 +111,4 @@ def read_urllib3(resp: Any, limits: BodyLimits = DEFAULT_LIMITS) -> Response:
         resp.close()
         raise
     resp.close()
-    return _finish(resp.status_code, headers, b"".join(chunks), limits)
+    return _finish(resp.status_code, headers, b"".join(chunks), limits, parse)

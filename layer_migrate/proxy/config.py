@@ -95,6 +95,8 @@ class ProxyConfig:
     graceful_timeout: float = 30.0
     #: Engine Options overrides (``Options(**engine_options)``), e.g. conversation_updated_default.
     engine_options: dict[str, Any] = field(default_factory=dict)
+    #: A folder of user rules loaded on top of the built-in ones (``--rules DIR``).
+    rules_dir: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -124,6 +126,8 @@ class ProxyConfig:
                               "--upstream-webhook-secret")
         if self.bot_map is not None and not Path(self.bot_map).is_file():
             raise ConfigError(f"{self.bot_map}: bot map file not found")
+        if self.rules_dir is not None and not Path(self.rules_dir).is_dir():
+            raise ConfigError(f"{self.rules_dir}: rules directory not found")
         if self.upstream_ca is not None:
             upstream_ssl_context(self.upstream_ca)  # fail at startup, not on the first request
 

@@ -10,7 +10,7 @@ request write and the same llhttp parser uvicorn uses are enough. Anything outsi
 
 Semantics kept from :class:`.upstream.Upstream`: the URL is always the configured host plus the
 request path (no redirects followed, ``Host`` set by us); failures map to
-:class:`~.exchange_loop.UpstreamFailure` (``connect`` only when nothing was written); non-JSON
+:class:`~.migrator.UpstreamFailure` (``connect`` only when nothing was written); non-JSON
 bodies larger than the streaming threshold are streamed with flow control.
 """
 
@@ -34,8 +34,8 @@ from .bodypolicy import (
     decode,
     streamable,
 )
-from .exchange_loop import UpstreamFailure
 from .http import REQUEST_DROP, VERBATIM_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .migrator import UpstreamFailure
 
 _HIGH_WATER = 1 << 20
 

@@ -31,8 +31,8 @@ from .bodypolicy import (
     streamable,
 )
 from .config import upstream_ssl_context
-from .exchange_loop import UpstreamFailure
 from .http import REQUEST_DROP, VERBATIM_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .migrator import UpstreamFailure
 
 _SKIP_CT = frozenset({"Content-Type"})
 #: Report-only: aiohttp must not invent any header the client did not send.
