@@ -229,6 +229,7 @@ class Hostile:
     url: str
     requests: list[HostileRequest] = field(default_factory=list)
     connections: int = 0
+    live: set[Any] = field(default_factory=set, repr=False)
 
 
 class _Conn(asyncio.Protocol):
@@ -243,9 +244,11 @@ class _Conn(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         self.state.connections += 1
+        self.state.live.add(self)
         self.task = asyncio.get_running_loop().create_task(self._serve())
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.state.live.discard(self)
         self.queue.put_nowait(None)
 
     def data_received(self, data: bytes) -> None:
@@ -333,6 +336,13 @@ def hostile_upstream(scripts: dict[str, Script] | None = None) -> Iterator[Hosti
         ready.set()
         await holder["stop"].wait()
         server.close()
+        tasks = [c.task for c in list(state.live) if c.task is not None]
+        for c in list(state.live):
+            if c.transport is not None:
+                c.transport.abort()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True,
                               name="hostile-upstream")
