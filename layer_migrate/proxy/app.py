@@ -201,7 +201,8 @@ class ProxyApp:
         if qs:
             target += "?" + qs.decode("latin-1")
         try:
-            raw = await _read_body(receive, self.config.max_body, headers.get("content-length"))
+            raw = await _read_body(receive, self.config.max_body, headers.get("content-length"),
+                                   "transfer-encoding" in headers)
         except _TooLarge:
             return Outcome(error_response(LayerError(
                 "invalid_request", f"Request body larger than {self.config.max_body} bytes",
@@ -425,8 +426,12 @@ def create_app(config: ProxyConfig | None = None) -> ProxyApp:
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in scope["headers"]:
+    pairs = scope["headers"]
+    out = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in pairs}
+    if len(out) == len(pairs):
+        return out  # no repeated field: the common case, one comprehension
+    out = {}
+    for k, v in pairs:
         name = k.decode("latin-1").lower()
         value = v.decode("latin-1")
         out[name] = f"{out[name]}, {value}" if name in out else value
@@ -443,8 +448,14 @@ async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) 
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive: Any, limit: int, declared: str | None) -> bytes:
-    """The request body within ``limit`` (slow bodies are cut by :mod:`.serving`'s guard)."""
+async def _read_body(receive: Any, limit: int, declared: str | None, chunked: bool = True) -> bytes:
+    """The request body within ``limit`` (slow bodies are cut by :mod:`.serving`'s guard).
+
+    Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body (RFC 9112
+    §6.3): nothing to wait for, so a GET costs no ``receive()`` round trip.
+    """
+    if declared is None and not chunked:
+        return b""
     if declared is not None:
         if not declared.strip().isdigit():
             raise LayerError("invalid_request", "Invalid Content-Length", status=400)

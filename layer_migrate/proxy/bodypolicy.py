@@ -110,6 +110,9 @@ def fold(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 def expand(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     """The dict as ASGI header pairs, one ``set-cookie`` field per cookie."""
+    cookies = headers.get("set-cookie")
+    if cookies is None or COOKIE_SEP not in cookies:
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
     out = []
     for k, v in headers.items():
         if k == "set-cookie" and COOKIE_SEP in v:

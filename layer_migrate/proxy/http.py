@@ -50,9 +50,24 @@ def strip_hop_by_hop(headers: dict[str, str], drop: frozenset[str]) -> dict[str,
 
 
 def is_json_type(content_type: str | None) -> bool:
-    """JSON media types: application/json and ``+json`` (Layer, Layer-Patch, its ``.json`` typo)."""
+    """JSON media types: application/json and ``+json`` (Layer, Layer-Patch, its ``.json`` typo).
+
+    Memoised per header value (a fleet sends a handful; bounded): called several times per
+    request on the hot path.
+    """
+    if content_type is None:
+        return False
+    known = _JSON_TYPES.get(content_type)
+    if known is not None:
+        return known
     mt = media_type_of(content_type)
-    return mt == "application/json" or mt.endswith("+json") or mt == "application/vnd.layer-patch.json"
+    known = mt == "application/json" or mt.endswith("+json") or mt == "application/vnd.layer-patch.json"
+    if len(_JSON_TYPES) < 256:
+        _JSON_TYPES[content_type] = known
+    return known
+
+
+_JSON_TYPES: dict[str, bool] = {}
 
 
 def parse_request_body(headers: dict[str, str], raw: bytes, json_endpoint: bool = False

@@ -316,3 +316,19 @@ def test_limit_flags_reach_the_config(tmp_path):
     conf.write_text('[proxy]\nupstream = "http://127.0.0.1:9"\nmax-header-bytes = 1024\nheader-timeout = 2.5\n')
     cfg = ProxyConfig.from_toml(conf, pool_wait=1.5)
     assert (cfg.max_header_bytes, cfg.header_timeout, cfg.pool_wait) == (1024, 2.5, 1.5)
+
+
+@pytest.mark.parametrize("client", ["fast", "aiohttp"])
+def test_client_that_never_reads_a_large_body_frees_its_slot(client):
+    """Finding 3's exact case: headers read, body never read, connection kept open."""
+    from hostile import response
+
+    huge = {"huge": lambda req: [response(200, b"z" * (48 << 20), ctype=b"application/octet-stream")]}
+    with hostile_upstream(huge) as up, proxy(up.url, upstream_client=client, pool_size=1, pool_wait=0.5,
+                                             stream_idle_timeout=1.0) as p:
+        with httpx.Client(base_url=p.url, timeout=10) as c:
+            with c.stream("GET", "/hostile/h", headers={"x-hostile-case": "huge", "accept": V3}) as r:
+                assert r.status_code == 200
+                time.sleep(2.5)  # never read: the proxy's writes stall, the idle deadline fires
+                r2 = httpx.get(f"{p.url}/hostile/plain", headers={"x-hostile-tag": "X", "accept": V3})
+                assert r2.status_code == 200 and r2.json()["tag"] == "X"
