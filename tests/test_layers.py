@@ -264,7 +264,5 @@ def test_no_rule_id_literal_outside_rules():
     assert rule_id_literals() == []
 
 
-@pytest.mark.xfail(strict=True, reason="the codemod hard-codes response-read and wh.rest rule ids: "
-                   "fixed on branch codemod")
 def test_no_rule_id_literal_in_the_codemod():
     assert rule_id_literals("layer_migrate.codemod") == []
