@@ -392,7 +392,7 @@ def main() -> None:
     if "translate_granian" in results:
         g = [hop[c].get("translate_granian_vs_translate", 0) for c in ("16", "64") if c in hop]
         print(f"server: granian/uvicorn {' '.join(f'{x:.2f}' for x in g)} → "
-              f"{'granian faster' if g and min(g) > 1.0 else 'uvicorn stays'}")
+              f"{'granian faster in this run' if g and min(g) > 1.0 else 'uvicorn faster or equal in this run'} (see docs/architecture.md)")
     print("peak RSS per process after c=64 (MiB): " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
 
     summary: dict[str, dict[str, float]] = {}
