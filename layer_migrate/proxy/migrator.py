@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import orjson
 
@@ -79,6 +80,9 @@ def upstream_error(failure: UpstreamFailure) -> LayerError:
     if failure.kind in ("timeout", "connect_timeout"):
         return LayerError("request_timeout", "The upstream Layer API did not answer in time.",
                           status=504, data={"upstream": "timeout"})
+    if failure.kind == "pool":
+        return LayerError("service_unavailable", "The migration proxy has no upstream connection free.",
+                          status=503, data={"upstream": "pool"}, headers={"retry-after": "1"})
     if failure.kind == "tls":
         return LayerError("service_unavailable",
                           "The upstream Layer API's TLS certificate could not be verified.",
@@ -413,15 +417,16 @@ class Migrator:
         if attempt > self.retries:
             return False
         if failure is not None:
-            if failure.kind == "tls":
-                return False  # an untrusted certificate stays untrusted
+            if failure.kind in ("tls", "pool"):
+                return False  # an untrusted certificate stays untrusted; a full pool stays full
             return not failure.sent or retryable
         return status in RETRY_STATUSES and retryable
 
     # -- prerequisites --------------------------------------------------------------------------
 
     def prerequisite_request(self, prereq: Prerequisite, plan: Plan) -> Request:
-        app = app_id_of(plan.original.path) or ""
+        # The path segment is still percent-encoded; build_path encodes the decoded id once.
+        app = unquote(app_id_of(plan.original.path) or "")
         r = prereq.to_request(app, self.upstream_version, self.options)
         for h in ("authorization",):
             if h in plan.original.headers and h not in r.headers:
