@@ -289,12 +289,12 @@ class ProxyApp:
                 left = deadline - loop.time()
                 if left <= 0:
                     raise asyncio.TimeoutError
-                async with asyncio.timeout(min(cfg.stream_idle_timeout, left)):
-                    try:
-                        chunk = await chunks.__anext__()
-                    except StopAsyncIteration:
-                        break
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                # wait_for, not asyncio.timeout: the package supports Python 3.10
+                try:
+                    chunk = await asyncio.wait_for(chunks.__anext__(), min(cfg.stream_idle_timeout, left))
+                except StopAsyncIteration:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
 
         async def gone() -> None:

@@ -113,7 +113,7 @@ def expand(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
     cookies = headers.get("set-cookie")
     if cookies is None or COOKIE_SEP not in cookies:
         return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-    out = []
+    out: list[tuple[bytes, bytes]] = []
     for k, v in headers.items():
         if k == "set-cookie" and COOKIE_SEP in v:
             out.extend((b"set-cookie", c.encode("latin-1")) for c in v.split(COOKIE_SEP))

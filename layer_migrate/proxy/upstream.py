@@ -54,7 +54,7 @@ class _StrictConnector(aiohttp.TCPConnector):
     async def _get(self, key: Any, traces: Any) -> Any:  # type: ignore[override]
         while True:
             conn = await super()._get(key, traces)
-            if conn is None or not conn.protocol.should_close:
+            if conn is None or conn.protocol is None or not conn.protocol.should_close:
                 return conn
             conn.close()
 
