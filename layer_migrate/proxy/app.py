@@ -284,17 +284,25 @@ class ProxyApp:
         async def pump() -> None:
             await send({"type": "http.response.start", "status": resp.status, "headers": headers})
             chunks = resp.chunks().__aiter__()  # type: ignore[attr-defined]
+
+            async def relay_one() -> bool:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return False
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                return True
+
             deadline = loop.time() + cfg.stream_total_timeout
             while True:
                 left = deadline - loop.time()
                 if left <= 0:
                     raise asyncio.TimeoutError
-                # wait_for, not asyncio.timeout: the package supports Python 3.10
-                try:
-                    chunk = await asyncio.wait_for(chunks.__anext__(), min(cfg.stream_idle_timeout, left))
-                except StopAsyncIteration:
+                # The idle deadline covers reading the next chunk AND handing it to a client that
+                # may never read (its writes stall): both run under one wait_for (asyncio.timeout
+                # would do, but the package supports Python 3.10).
+                if not await asyncio.wait_for(relay_one(), min(cfg.stream_idle_timeout, left)):
                     break
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
 
         async def gone() -> None:
