@@ -27,13 +27,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import orjson
 
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
-from ..versions import PLATFORM_MEDIA_TYPE, check_version
+from ..versions import PLATFORM_MEDIA_TYPE, WEBHOOKS_MEDIA_TYPE, check_version
 from .config import DEDUPE_ENDPOINTS
 from .http import parse_request_body
 
@@ -79,6 +80,9 @@ def upstream_error(failure: UpstreamFailure) -> LayerError:
     if failure.kind in ("timeout", "connect_timeout"):
         return LayerError("request_timeout", "The upstream Layer API did not answer in time.",
                           status=504, data={"upstream": "timeout"})
+    if failure.kind == "pool":
+        return LayerError("service_unavailable", "The migration proxy has no upstream connection free.",
+                          status=503, data={"upstream": "pool"}, headers={"retry-after": "1"})
     if failure.kind == "tls":
         return LayerError("service_unavailable",
                           "The upstream Layer API's TLS certificate could not be verified.",
@@ -93,6 +97,10 @@ def app_id_of(path: str) -> str | None:
     if len(parts) >= 3 and parts[1] == "apps" and parts[2]:
         return parts[2]
     return None
+
+
+def _is_webhooks(endpoint: str | None) -> bool:
+    return endpoint is not None and endpoint.startswith("webhooks.")
 
 
 def load_engine(rules: Iterable[str | Path]) -> Engine:
@@ -139,15 +147,20 @@ class Flight:
     """One prerequisite being fulfilled right now; other exchanges wait for it to land.
 
     Waitable from threads (:meth:`wait`) and from any event loop (:meth:`wait_async`) alike, so
-    the sync and async faces of one migrator share one single-flight.
+    the sync and async faces of one migrator share one single-flight. Waits are bounded, and a
+    thread never waits for a flight its own thread owns (a blocking call made inside the event
+    loop that owns it would otherwise wait forever): the waiter then fulfils the prerequisite
+    itself — harmless, since fulfilment is idempotent upstream.
     """
 
-    __slots__ = ("_event", "_lock", "_waiters")
+    __slots__ = ("_event", "_lock", "_waiters", "owner")
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        #: the thread that fulfils it (an event loop's thread for an async exchange)
+        self.owner = threading.get_ident()
 
     def land(self) -> None:
         with self._lock:
@@ -157,16 +170,23 @@ class Flight:
             loop.call_soon_threadsafe(_resolve, fut)
 
     def wait(self, timeout: float | None = None) -> bool:
+        """Block until landed (True) or ``timeout`` / the owner is this thread (False)."""
+        if self.owner == threading.get_ident() and not self._event.is_set():
+            return False
         return self._event.wait(timeout)
 
-    async def wait_async(self) -> None:
+    async def wait_async(self, timeout: float | None = None) -> bool:
         loop = asyncio.get_running_loop()
         with self._lock:
             if self._event.is_set():
-                return
+                return True
             fut: asyncio.Future[None] = loop.create_future()
             self._waiters.append((loop, fut))
-        await fut
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:
@@ -199,8 +219,9 @@ class PrerequisiteCache:
             flight = self._inflight[key] = Flight()
             return True, flight
 
-    def end(self, key: Any, flight: Flight, status: int | None) -> None:
-        """The fulfilment of ``key`` finished: upstream ``status`` (None: it failed earlier)."""
+    def end(self, key: Any, flight: Flight | None, status: int | None) -> None:
+        """The fulfilment of ``key`` finished: upstream ``status`` (None: it failed earlier).
+        ``flight``: the one this caller began (None: it fulfilled ``key`` without one)."""
         with self._guard:
             if status is not None and (200 <= status < 300 or status == 409):
                 self.done.add(key)
@@ -208,8 +229,10 @@ class PrerequisiteCache:
                     self.existing += 1
                 else:
                     self.created += 1
-            self._inflight.pop(key, None)
-        flight.land()
+            if flight is not None and self._inflight.get(key) is flight:
+                del self._inflight[key]
+        if flight is not None:
+            flight.land()
 
     def forget(self, key: Any) -> None:
         """Drop ``key`` from :attr:`done`: the upstream said it no longer holds (R10: a 404)."""
@@ -251,6 +274,9 @@ class Migrator:
         self.retries = max(0, retries)
         #: seconds before attempt n+1 = ``backoff * n``
         self.backoff = max(0.0, backoff)
+        #: longest wait for another exchange's fulfilment of the same prerequisite, after which
+        #: this exchange fulfils it itself (idempotent upstream: 201 or 409)
+        self.prerequisite_wait = 30.0
         self.report_only = report_only
         self.prereqs = PrerequisiteCache()
 
@@ -283,22 +309,37 @@ class Migrator:
         return self.engine.route(req.method, req.path, req.headers)
 
     def client_version(self, req: Request, endpoint: str | None = None) -> str:
-        """The client's version (engine ``detect_version``); ``endpoint`` when already resolved."""
-        from ..engine import detect_version
+        """The client's version (engine ``detect_version``); ``endpoint`` when already resolved.
 
+        Memoised per Accept value: a Platform media type Accept names the same version on every
+        endpoint, except that ``webhooks.*`` endpoints read ``1.1`` as 1.0 (§12.4) — so the memo
+        holds the non-webhooks version and :meth:`_memo_version` applies that one exception.
+        Accept values that also name the webhooks media type are never memoised.
+        """
         if endpoint is None:
             endpoint = self.route(req)[0]
-        v = detect_version(req, endpoint)
         accept = req.headers.get("accept")
-        if (accept is not None and PLATFORM_MEDIA_TYPE in accept.lower()
-                and not (endpoint or "").startswith("webhooks.") and len(self._accept_cache) < 256):
+        if accept is not None:
+            hit = self._memo_version(accept, endpoint)
+            if hit is not None:
+                return hit
+        from ..engine import detect_version
+
+        v = detect_version(req, endpoint)
+        if (accept is not None and len(self._accept_cache) < 256 and not _is_webhooks(endpoint)
+                and PLATFORM_MEDIA_TYPE in (low := accept.lower()) and WEBHOOKS_MEDIA_TYPE not in low):
             self._accept_cache[accept] = v
         return v
 
+    def _memo_version(self, accept: str, endpoint: str | None) -> str | None:
+        v = self._accept_cache.get(accept)
+        if v == "1.1" and _is_webhooks(endpoint):
+            return "1.0"
+        return v
+
     def _is_passthrough(self, req: Request) -> bool:
-        """Hot path: a Platform media type Accept naming the upstream version passes through
-        without routing (its version is the same on every endpoint: webhooks endpoints only
-        read ``1.1`` differently, and 1.1 is never an upstream version)."""
+        """Hot path: a memoised Accept naming the upstream version passes through without
+        routing (2.0/3.0 read the same on every endpoint)."""
         accept = req.headers.get("accept")
         return accept is not None and self._accept_cache.get(accept) == self.upstream_version
 
@@ -376,15 +417,16 @@ class Migrator:
         if attempt > self.retries:
             return False
         if failure is not None:
-            if failure.kind == "tls":
-                return False  # an untrusted certificate stays untrusted
+            if failure.kind in ("tls", "pool"):
+                return False  # an untrusted certificate stays untrusted; a full pool stays full
             return not failure.sent or retryable
         return status in RETRY_STATUSES and retryable
 
     # -- prerequisites --------------------------------------------------------------------------
 
     def prerequisite_request(self, prereq: Prerequisite, plan: Plan) -> Request:
-        app = app_id_of(plan.original.path) or ""
+        # The path segment is still percent-encoded; build_path encodes the decoded id once.
+        app = unquote(app_id_of(plan.original.path) or "")
         r = prereq.to_request(app, self.upstream_version, self.options)
         for h in ("authorization",):
             if h in plan.original.headers and h not in r.headers:
@@ -441,6 +483,4 @@ class Migrator:
     def translate_webhook(self, event_type: str, body: Any, source: str, to: str = "1.0",
                           options: Options | None = None) -> WebhookTranslation:
         """One webhook delivery through this migrator's engine (the relay's translation)."""
-        from ..webhook_events import translate_webhook
-
-        return translate_webhook(self.engine, event_type, body, source, to, options or self.options)
+        return self.engine.translate_webhook(event_type, body, source, to, options or self.options)

@@ -91,23 +91,23 @@ def test_uninstall_restores_the_libraries_exactly():
 
 
 def test_a_wrapper_added_after_us_survives_uninstall_and_we_pass_through(emu):
-    with layer_migrate.install("3.0", upstream=emu.url):
-        ours = requests.Session.get_adapter
-        calls = []
-
-        def theirs(self, url):  # e.g. an APM agent wrapping after us
-            calls.append(url)
-            return ours(self, url)
-
-        requests.Session.get_adapter = theirs
+    original = requests.Session.get_adapter
     try:
-        assert requests.Session.get_adapter is theirs
+        with layer_migrate.install("3.0", upstream=emu.url):
+            ours = requests.Session.get_adapter
+            calls = []
+
+            def theirs(self, url):  # e.g. an APM agent wrapping after us
+                calls.append(url)
+                return ours(self, url)
+
+            requests.Session.get_adapter = theirs
+        assert requests.Session.get_adapter is theirs  # not torn out by our uninstall
         adapter = requests.Session().get_adapter("https://api.layer.com/apps/x")
-        assert type(adapter) is requests.adapters.HTTPAdapter  # not ours any more
+        assert type(adapter) is requests.adapters.HTTPAdapter  # ours passes through now
         assert calls == ["https://api.layer.com/apps/x"]
     finally:
-        requests.Session.get_adapter = requests.Session.get_adapter.__wrapped__ \
-            if hasattr(requests.Session.get_adapter, "__wrapped__") else ours.__wrapped__
+        requests.Session.get_adapter = original
 
 
 def test_sessions_created_before_install_are_migrated(emu):
@@ -262,3 +262,20 @@ def test_upstream_down_is_a_layer_error_not_an_exception():
     assert r.status_code == h.status_code == 502
     assert r.json()["id"] == h.json()["id"] == "service_unavailable"
     assert set(r.json()) >= {"id", "code", "message", "url", "data"}
+
+
+@pytest.mark.parametrize("autocreate, status", [(False, 404), (True, 200)])
+def test_response_side_prerequisites_run_in_process(autocreate, status):
+    """R10 (``autocreate_users``): a 404 for an unknown user creates it and repeats the call —
+    one call in the summary, its rules counted once."""
+    with Emulator().running() as e, layer_migrate.install(
+            "3.0", upstream=e.url, options={"autocreate_users": autocreate}) as inst:
+        r = requests.get(f"https://api.layer.com/apps/{e.app_id}/users/zed/conversations", timeout=10,
+                         headers={"Accept": "application/vnd.layer+json; version=1.0",
+                                  "Authorization": f"Bearer {e.token}"})
+        made = {i["user_id"] for i in e.store.identities()}
+    assert r.status_code == status
+    info = inst.summary()["user.conversations.list"]
+    assert info["calls"] == 1 and info["rules"]["hdr.accept.v3"] == 1
+    assert ("zed" in made) is autocreate
+    assert ("err.user_autocreate" in info["rules"]) is autocreate
