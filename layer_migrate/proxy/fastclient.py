@@ -403,7 +403,13 @@ class FastUpstream:
         handed_off = False
         try:
             assert conn.transport is not None
-            conn.transport.write(wire)
+            try:
+                conn.transport.write(wire)
+            except (RuntimeError, OSError) as exc:
+                # The pooled connection was closed by the upstream (a restart) after the pool
+                # handed it out; the transport refused the bytes, so nothing was sent and the
+                # attempt may be repeated like a refused connect.
+                raise UpstreamFailure("connect", f"pooled connection closed: {exc}") from None
             # A timer handle, not asyncio.wait_for: wait_for costs a Task per request.
             timer = loop.call_later(self.total_timeout, _expire, conn)
             try:
