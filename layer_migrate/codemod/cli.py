@@ -123,6 +123,17 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
     console = Console(stderr=True, highlight=False)
     show_progress = not quiet and len(files) >= _PROGRESS_THRESHOLD and console.is_terminal
     results = run(files, settings, mode, jobs=jobs)
+    try:
+        _consume(results, summary, mode, show_progress, console, len(files))
+    except KeyboardInterrupt:
+        click.echo(f"layer-migrate codemod: interrupted after {summary.files_seen} of {len(files)} files; "
+                   f"every file is either rewritten completely or untouched", err=True)
+        sys.exit(130)
+    _finish(summary, notes, mode, quiet, console, report_path, check_mode, allow_markers)
+
+
+def _consume(results, summary: Summary, mode: str, show_progress: bool, console,  # type: ignore[no-untyped-def]
+             total: int) -> None:
     if show_progress:
         from rich.progress import (
             BarColumn,
@@ -134,7 +145,7 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
 
         with Progress(TextColumn("codemod"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                       console=console, transient=True) as bar:
-            task = bar.add_task("files", total=len(files))
+            task = bar.add_task("files", total=total)
             for r in results:
                 summary.add(r)
                 bar.advance(task)
@@ -144,6 +155,9 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
             summary.add(r)
             _emit(r, mode)
 
+
+def _finish(summary: Summary, notes: list[str], mode: str, quiet: bool, console,  # type: ignore[no-untyped-def]
+            report_path: str | None, check_mode: bool, allow_markers: bool) -> None:
     for note in notes:
         click.echo(f"note: {note}", err=True)
     for path, why in summary.skipped:

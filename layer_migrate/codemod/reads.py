@@ -6,6 +6,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .cstutil import (
+    make_str,
     str_value,
 )
 from .identity_expr import already_identity
@@ -27,6 +28,74 @@ _NOT_PARSERS = frozenset({"len", "print", "isinstance", "bool", "repr", "id", "h
 _NOT_PARSER_METHODS = frozenset({"get", "post", "put", "patch", "delete", "request", "debug", "info",
                                  "warning", "error", "exception", "critical", "log", "dumps", "assertEqual",
                                  "assertIn"})
+
+
+def _reads_user_id(comp: cst.CSTNode) -> bool:
+    """The comprehension's element already reads ``<target>["user_id"]`` (our output, or code
+    written for 2.0): nothing to convert again."""
+    cf = getattr(comp, "for_in", None)
+    if cf is None or not isinstance(cf.target, cst.Name):
+        return False
+    name = cf.target.value
+    found = False
+
+    class _Find(cst.CSTVisitor):
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            nonlocal found
+            if isinstance(node.value, cst.Name) and node.value.value == name and _literal_key(node) == "user_id":
+                found = True
+
+    getattr(comp, "elt", comp).visit(_Find())
+    return found
+
+
+def _uses_only_as_value(node: cst.CSTNode, name: str) -> bool:
+    """``name`` appears in ``node`` only as a plain load (no nested scope rebinds it)."""
+    finder = _NameUses(name)
+    node.visit(finder)
+    return finder.ok
+
+
+class _NameUses(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ok = True
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.ok = False  # a nested scope: leave the simple nested form
+        return False
+
+    def visit_CompFor(self, node: cst.CompFor) -> bool:
+        self.ok = False
+        return False
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+        self.ok = False
+        return False
+
+
+class _ReplaceName(cst.CSTTransformer):
+    def __init__(self, name: str, new: cst.BaseExpression) -> None:
+        super().__init__()
+        self.name = name
+        self.new = new
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)  # only the object, never the attribute name
+        return False
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        return updated_node.with_changes(value=original_node.value.visit(self))
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        return True
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        return self.new if original_node.value == self.name else updated_node
+
+
+def _replace_name(node: cst.BaseExpression, name: str, new: cst.BaseExpression) -> cst.BaseExpression:
+    return node.visit(_ReplaceName(name, new))  # type: ignore[return-value]
 
 
 class ReadRewrites:
@@ -139,11 +208,22 @@ class ReadRewrites:
         return updated_node
 
     def _comp(self, updated_node):  # type: ignore[no-untyped-def]
-        if _is_user_ids_comp(updated_node):
+        if _is_user_ids_comp(updated_node) or _reads_user_id(updated_node):
             return updated_node
         cf = updated_node.for_in
         if self._participants_read(cf.iter):
             self._done(self._r_participants)
+            target = cf.target
+            if isinstance(target, cst.Name) and not cf.ifs and cf.inner_for_in is None and not cf.asynchronous:
+                # `[p for p in conv["participants"]]` → `[p["user_id"] for p in …]` (not a
+                # comprehension over a comprehension); `[f(p) for p in …]` → `p["user_id"]` inside
+                key = cst.Subscript(value=cst.Name(target.value),
+                                    slice=[cst.SubscriptElement(cst.Index(make_str("user_id")))])
+                elt = updated_node.elt
+                if isinstance(elt, cst.Name) and elt.value == target.value:
+                    return updated_node.with_changes(elt=key)
+                if not isinstance(updated_node, cst.DictComp) and _uses_only_as_value(elt, target.value):
+                    return updated_node.with_changes(elt=_replace_name(elt, target.value, key))
             return updated_node.with_changes(for_in=cf.with_changes(iter=_user_ids_of(cf.iter)))
         return updated_node
 

@@ -13,10 +13,12 @@ import difflib
 import fnmatch
 import gc
 import hashlib
+import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,15 +300,20 @@ def run(files: list[Path], settings: Settings, mode: str, jobs: int = 1,
                 progress(r)
             yield r
         return
-    chunk = max(1, min(64, len(work) // (jobs * 8) or 1))
+    # Small chunks, answered as they complete: the progress bar moves from the first files on
+    # (pool.map with large chunks held every result back until its whole chunk was done).
+    size = max(1, min(16, len(work) // (jobs * 16) or 1))
+    chunks = [work[i:i + size] for i in range(0, len(work), size)]
     # Forked workers share the parent's heap copy-on-write; freezing it keeps their garbage
     # collector from walking (and so copying) every inherited object.
     gc.collect()
     gc.freeze()
     done: set[str] = set()
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
     try:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for r in pool.map(work_fn, work, chunksize=chunk):
+        futures = [pool.submit(_run_chunk, c, work_fn) for c in chunks]
+        for fut in as_completed(futures):
+            for r in fut.result():
                 done.add(r.path)
                 if progress:
                     progress(r)
@@ -321,8 +328,27 @@ def run(files: list[Path], settings: Settings, mode: str, jobs: int = 1,
                 if progress:
                     progress(r)
                 yield r
+    except BaseException:
+        # Ctrl-C (or the consumer stopping): drop queued work and stop the workers now instead
+        # of letting them finish their chunks; writes are atomic, so no file is half-written.
+        workers = multiprocessing.active_children()  # this pool's workers: started by us
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:
+            proc.terminate()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         gc.unfreeze()
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent (no traceback per worker; the parent stops them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_chunk(items: list[tuple[str, Settings, str]],
+               work_fn: Callable[[tuple[str, Settings, str]], FileResult]) -> list[FileResult]:
+    return [work_fn(item) for item in items]
 
 
 def _isolated(item: tuple[str, Settings, str],
