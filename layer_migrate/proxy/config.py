@@ -18,6 +18,7 @@ from typing import Any
 from ..versions import UnknownVersion, check_version
 
 ENV_VAR = "LAYER_MIGRATE_PROXY_CONFIG"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 #: Endpoints whose creates honour ``If-None-Match`` de-duplication (spec §1.6): a replay returns
 #: the resource created the first time, so a retry of such a request can never duplicate it.
@@ -76,8 +77,35 @@ class ProxyConfig:
     graceful_timeout: float = 30.0
     #: Engine Options overrides (``Options(**engine_options)``), e.g. conversation_updated_default.
     engine_options: dict[str, Any] = field(default_factory=dict)
+    #: Emulate the service as of this date (``YYYY-MM-DD``): ``Options(as_of=...)``; None = latest.
+    as_of: str | None = None
+    # Operations (issue 12): logging, readiness, verify-reads, listening.
+    #: Level of the process log (``debug`` … ``critical``); access records are always written.
+    log_level: str = "info"
+    #: ``json`` (one object per line, for collectors and ``proxy report``) or ``text``.
+    log_format: str = "json"
+    #: Process log file (reopened on SIGHUP / when rotated away); None = stderr.
+    log_file: str | None = None
+    ready_path: str = "/-/ready"
+    #: Seconds one readiness probe of the upstream may take, and how long its result is reused.
+    ready_timeout: float = 2.0
+    ready_cache: float = 2.0
+    #: Send sampled v1 GETs natively to the upstream too and compare (before a cut-over).
+    verify_reads: bool = False
+    verify_sample: float = 0.1
+    #: Comparisons in flight per worker; beyond it samples are dropped (and counted).
+    verify_max_inflight: int = 8
+    #: Listen on a Unix socket / an inherited file descriptor instead of host:port.
+    uds: str | None = None
+    fd: int | None = None
+    #: Trust ``X-Forwarded-For``/``-Proto`` from ``forwarded_allow_ips`` (behind a balancer).
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+    backlog: int = 2048
 
     def __post_init__(self) -> None:
+        if self.access_log in ("off", ""):
+            object.__setattr__(self, "access_log", None)
         try:
             object.__setattr__(self, "upstream_version", check_version(self.upstream_version))
         except UnknownVersion as exc:
@@ -102,6 +130,31 @@ class ProxyConfig:
             raise ConfigError(f"{self.bot_map}: bot map file not found")
         if self.upstream_ca is not None:
             upstream_ssl_context(self.upstream_ca)  # fail at startup, not on the first request
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
+        object.__setattr__(self, "log_level", self.log_level.lower())
+        if self.log_format not in ("json", "text"):
+            raise ConfigError(f"--log-format must be json or text, not {self.log_format!r}")
+        if not 0.0 <= self.verify_sample <= 1.0:
+            raise ConfigError(f"--verify-sample must be between 0 and 1, not {self.verify_sample}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port must be between 0 and 65535, not {self.port}")
+        from .settings import check_as_of, check_engine_options
+
+        check_engine_options(self.engine_options)
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", check_as_of(self.as_of))
+
+    @property
+    def engine_kwargs(self) -> dict[str, Any]:
+        """``Options(**engine_kwargs)``: the engine options plus ``as_of`` (an explicit engine
+        option wins over what the date implies, inside ``Options``)."""
+        out = dict(self.engine_options)
+        if self.as_of is not None:
+            import datetime
+
+            out.setdefault("as_of", datetime.date.fromisoformat(self.as_of))
+        return out
 
     @property
     def webhooks_enabled(self) -> bool:
@@ -123,36 +176,11 @@ class ProxyConfig:
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> ProxyConfig:
-        """Read ``[proxy]`` (or the top level) of a TOML file; ``overrides`` win.
+        """Read ``[proxy]`` (or the top level) of a TOML file; ``overrides`` (CLI values) win,
+        then ``LAYER_MIGRATE_PROXY_*`` environment variables (see :mod:`.settings`)."""
+        from .settings import load
 
-        Keys use the field names with ``-`` or ``_`` (``upstream-version``).
-        """
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: invalid TOML: {exc}") from None
-        section = data.get("proxy", data)
-        names = {f.name for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in section.items():
-            name = key.replace("-", "_")
-            if isinstance(value, dict) and name not in ("engine_options",):
-                continue  # other sections ([emulator], ...) of a shared file
-            if name not in names:
-                raise ConfigError(f"{p}: unknown proxy setting {key!r}")
-            values[name] = value
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        try:
-            return cls(**values)
-        except TypeError as exc:
-            raise ConfigError(f"{p}: {exc}") from None
+        return load(overrides, toml_file=path)
 
 
 def upstream_ssl_context(ca_file: str) -> ssl.SSLContext:

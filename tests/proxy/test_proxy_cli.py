@@ -14,6 +14,7 @@ import time
 import httpx
 import orjson
 from click.testing import CliRunner
+from prometheus_client.parser import text_string_to_metric_families
 from proxy_scenario import STEPS, run
 
 from layer_migrate.cli import main
@@ -79,17 +80,27 @@ def test_workers_and_sigterm(tmp_path):
                              stderr=subprocess.PIPE, env={**os.environ})
         try:
             _wait(port)
-            pids = set()
+            pids: set[str] = set()
             with httpx.Client(timeout=10) as c:
                 for _ in range(40):
                     r = c.get(f"http://127.0.0.1:{port}/apps/{APP}/conversations/x",
                               headers={"accept": "application/vnd.layer+json; version=3.0"})
                     assert r.status_code == 200
-                for _ in range(20):
-                    text = httpx.get(f"http://127.0.0.1:{port}/-/metrics").text
-                    pids.update(line.split('worker="')[1].split('"')[0]
-                                for line in text.splitlines() if 'worker="' in line)
-            assert len(pids) >= 1
+            # every scrape, whichever worker answers it, counts all 40 requests (multiprocess mode)
+            for _ in range(12):
+                with httpx.Client(timeout=10) as c:  # a new connection: possibly another worker
+                    text = c.get(f"http://127.0.0.1:{port}/-/metrics").text
+                fams = {f.name: f for f in text_string_to_metric_families(text)}
+                total = sum(s.value for s in fams["layer_proxy_requests"].samples
+                            if s.name == "layer_proxy_requests_total")
+                assert total == 40, text
+                assert [s.labels for s in fams["layer_migrate_build_info"].samples][0]["mode"] == "translate"
+                assert len(fams["layer_migrate_build_info"].samples) == 1
+                assert 'worker="' not in text
+                pids.update(s.labels["pid"] for s in fams["process_resident_memory_bytes"].samples)
+                hist = fams["layer_proxy_request_duration_seconds"]
+                assert sum(s.value for s in hist.samples if s.name.endswith("_count")) == 40
+            assert len(pids) == 2  # process metrics of both workers, labelled by pid
             assert behaviour.requests == 40
         finally:
             p.send_signal(signal.SIGTERM)
