@@ -179,5 +179,8 @@ def report(logs: tuple[str, ...], as_json: bool) -> None:
         return
     if as_json:
         click.echo(json.dumps(summary, indent=2))
+        if summary["skipped"]["lines"]:
+            click.echo(f"layer-migrate proxy report: skipped {summary['skipped']['lines']} unreadable "
+                       f"line(s): {'; '.join(summary['skipped']['first'])}", err=True)
     else:
         render_summary(summary, sys.stdout)

@@ -92,8 +92,8 @@ class Metrics:
             "layer_proxy_webhooks", "Webhook deliveries by outcome (relayed, dropped, "
             "bad_signature, failed).", ("outcome",), registry=reg)
         self.verify = Counter(
-            "layer_proxy_verify_reads", "Verify-reads comparisons by endpoint and outcome (same, "
-            "different, dropped, failed).", ("endpoint", "outcome"), registry=reg)
+            "layer_proxy_verify_reads", "Verify-reads comparisons by endpoint and outcome (same; "
+            "different; changed: the resource changed between the reads; dropped; failed).", ("endpoint", "outcome"), registry=reg)
         self.differences = Counter(
             "layer_proxy_verify_differences", "Differences between a native v1 read and the "
             "proxy's downgraded answer, by endpoint and the rule they are attributed to.",

@@ -42,6 +42,10 @@ GENERATED_KEYS = frozenset({"download_url", "refresh_url", "expiration"})
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 #: Where the proxy keeps the sampled exchange inside the ASGI scope.
 SCOPE_KEY = "layer_migrate.verify"
+#: Back-to-back re-reads of both versions before a difference counts (see ``_verify``), and the
+#: pause growth between them (seconds).
+RECHECKS = 3
+RECHECK_PAUSE = 0.05
 #: Largest example diff kept per record (operations).
 EXAMPLE_OPS = 5
 
@@ -56,6 +60,29 @@ def normalise(value: Any) -> Any:
     if isinstance(value, str) and len(value) < 40 and _TIME.match(value):
         return "<time>"
     return value
+
+
+def as_written(native: Any, bots: Any) -> Any:
+    """``native`` with the proxy's own bot identities shown as the v1 ``sender.name`` they stand
+    for (R22/R35).
+
+    A message a v1 client sent *through the proxy* as ``{"name": "Support"}`` is stored upstream
+    from the bot user the proxy provisioned, so a native v1 read shows
+    ``{"user_id": "bot-support", "name": null}`` while the proxy answers what the client wrote.
+    That difference comes from the proxy's write path, not from a read translation, and is the
+    one equivalence the comparison allows.
+    """
+    if isinstance(native, list):
+        return [as_written(v, bots) for v in native]
+    if not isinstance(native, dict):
+        return native
+    out = {k: as_written(v, bots) for k, v in native.items()}
+    sender = out.get("sender")
+    if isinstance(sender, dict) and sender.get("name") is None and bots.is_bot(sender.get("user_id")):
+        name = bots.name_for(sender.get("user_id"))
+        if name is not None:
+            out["sender"] = {**sender, "user_id": None, "name": name}
+    return out
 
 
 def differences(native: Any, downgraded: Any) -> list[dict[str, Any]]:
@@ -124,6 +151,17 @@ class Verifier:
 
     async def _verify(self, plan: Plan, downgraded: Any, upstream: Response, rid: str | None) -> None:
         REQUEST_ID.set(rid)
+        try:
+            await self._compare(plan, downgraded, upstream, rid)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a verification must never hurt the proxy
+            endpoint = plan.endpoint or "other"
+            self.metrics.child(self.metrics.verify, endpoint, "failed").inc()
+            self.report({"endpoint": endpoint, "outcome": "failed",
+                         "error": f"{type(exc).__name__}: {exc}"[:200]}, rid)
+
+    async def _compare(self, plan: Plan, downgraded: Any, upstream: Response, rid: str | None) -> None:
         endpoint = plan.endpoint or "other"
         mt = self.metrics
         native_req = plan.original.copy(body=None, raw=None)
@@ -139,17 +177,49 @@ class Verifier:
             self.report({"endpoint": endpoint, "outcome": "failed",
                          "error": f"native v1 read answered {native.status}"}, rid)
             return
-        ops = differences(native.body, downgraded)
+        native_body = as_written(native.body, self.migrator.options.bots)
+        ops = differences(native_body, downgraded)
+        if ops:
+            # The resource may have changed between the client's read and this one: read both
+            # versions again, back to back (a few times, in case writes are still landing); if
+            # a pair matches, it was a concurrent write, not a translation difference.
+            for attempt in range(RECHECKS):
+                await asyncio.sleep(RECHECK_PAUSE * attempt)
+                pair = await self._pair(plan)
+                if pair is None:
+                    break
+                native_body, upstream, fresh = pair
+                ops_now = differences(native_body, fresh)
+                if not ops_now:
+                    mt.child(mt.verify, endpoint, "changed").inc()
+                    return
+                ops = ops_now
         if not ops:
             mt.child(mt.verify, endpoint, "same").inc()
             return
         mt.child(mt.verify, endpoint, "different").inc()
-        blamed = self.attribute(plan, upstream, native.body, ops)
+        blamed = self.attribute(plan, upstream, native_body, ops)
         for rule in blamed:
             mt.child(mt.differences, endpoint, rule).inc()
         self.report({"endpoint": endpoint, "outcome": "different", "rules": blamed,
                      "path": plan.original.route_path, "client_version": plan.client_version,
                      "differences": len(ops), "example": ops[:EXAMPLE_OPS]}, rid)
+
+    async def _pair(self, plan: Plan) -> tuple[Any, Response, Any] | None:
+        """(native v1 body as written, newer-version answer, its translation), read now."""
+        try:
+            native = await asyncio.wait_for(self.send(plan.original.copy(body=None, raw=None)),
+                                            self.timeout)
+            resp = await asyncio.wait_for(self.send(plan.request.copy()), self.timeout)
+            if native.status != 200 or native.body is None or resp.status != 200 or resp.body is None:
+                return None
+            kept = Response(resp.status, dict(resp.headers), orjson.loads(orjson.dumps(resp.body)))
+            out = self.migrator.engine.translate_response(
+                plan.original, resp, source=self.upstream_version, to=plan.client_version,
+                options=self.migrator.options).response
+            return as_written(native.body, self.migrator.options.bots), kept, out.body
+        except Exception:  # noqa: BLE001 - no second opinion; the first comparison stands
+            return None
 
     def attribute(self, plan: Plan, upstream: Response, native: Any,
                   ops: list[dict[str, Any]]) -> list[str]:
@@ -176,7 +246,9 @@ class Verifier:
         if rule_id not in self._without:
             base = engine_of(self.migrator.engine)
             rules = [r for r in base.rules if r.id != rule_id]
-            self._without[rule_id] = type(base)(rules) if len(rules) < len(base.rules) else None
+            from ..engine import Engine
+
+            self._without[rule_id] = Engine(rules) if len(rules) < len(base.rules) else None
         return self._without[rule_id]
 
     async def close(self) -> None:
