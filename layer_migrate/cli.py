@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "codemod": ("layer_migrate.codemod.cli:codemod", "Rewrite Python integration code from 1.x to 2.0/3.0."),
     "emulator": ("layer_migrate.emulator.cli:emulator", "Run the strict local Layer Platform API (1.0-3.0)."),
     "demo": ("layer_migrate.demo:demo", "Run emulator, proxy and codemod on the bundled sample app."),
+    "samples": ("layer_migrate.samples_cli:samples", "Copy the bundled sample app, bot map and payloads into DIR."),
 }
 
 

@@ -25,6 +25,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import click
 import httpx
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -163,7 +164,7 @@ def run_codemod(sample_copy: Path, bot_map: Path, workdir: Path) -> dict[str, An
     """Run ``layer-migrate codemod --diff`` on the temp copy as a user would; return its report."""
     report = workdir / "codemod-report.json"
     cmd = [sys.executable, "-m", "layer_migrate.cli", "codemod", "--diff", "--target", UPSTREAM_VERSION,
-           "--bot-map", str(bot_map), "--report", str(report), str(sample_copy)]
+           "--bot-map", str(bot_map), "--report", str(report), sample_copy.name]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=workdir)
     if proc.returncode not in (0, 1) or not report.exists():
         raise DemoFailure(f"codemod failed (exit {proc.returncode}): {(proc.stderr or proc.stdout).strip()[:300]}")
@@ -189,21 +190,23 @@ def _rules_cell(rules: list[str], specs: dict[str, str]) -> str:
 def _exchange_table(records: list[dict[str, Any]]) -> Table:
     specs = _spec_numbers()
     table = Table(title=f"v1 calls through the proxy (upstream speaks {UPSTREAM_VERSION})",
-                  width=WIDTH, show_lines=False, title_justify="left")
-    table.add_column("v1 call", overflow="fold", min_width=33)
-    table.add_column(f"sent as {UPSTREAM_VERSION}", overflow="fold")
+                  width=WIDTH, show_lines=False, title_justify="left", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False)
+    table.add_column("v1 call", overflow="fold", min_width=32)
+    table.add_column(f"as {UPSTREAM_VERSION}", overflow="fold", max_width=12)
     table.add_column("st", justify="right", no_wrap=True)
     table.add_column("rules", overflow="fold", ratio=1)
     for rec in records:
         v1 = f"{rec['method']} {short_path(rec['path'])}"
         up_method = rec.get("upstream_method") or rec["method"]
         up_path = rec.get("upstream_path") or rec["path"]
-        became = "same" if (up_method, up_path) == (rec["method"], rec["path"]) else f"{up_method} {short_path(up_path)}"
+        became = "same" if (up_method, up_path) == (rec["method"], rec["path"]) else (
+            up_method if up_path == rec["path"] or short_path(up_path) in v1 else f"{up_method} {short_path(up_path)}")
         table.add_row(v1, became, str(rec.get("status")), _rules_cell(rec.get("rules") or [], specs))
     return table
 
 
-def run_demo(console: Console) -> None:
+def run_demo(console: Console, keep: Path | None = None) -> None:
     from .emulator import Emulator
     from .proxy.config import ProxyConfig
     from .proxy.serving import running as proxy_running
@@ -250,8 +253,8 @@ def run_demo(console: Console) -> None:
                 if proxy.app.access is not None:  # the access log is buffered; read it now
                     proxy.app.access.flush()
                 records = [r for r in read_jsonl(access_log) if r.get("kind") == "request"]
-                console.print("Every call also had its Accept header moved to version=3.0 (R02/R03);")
-                console.print("`layer-migrate rules` explains each R-number.")
+                console.print("Accept moved to version=3.0 on every call (R02/R03); "
+                              "`layer-migrate rules R22` explains one.")
                 console.print(_exchange_table(records))
                 if failures:
                     raise DemoFailure("; ".join(failures))
@@ -270,39 +273,101 @@ def run_demo(console: Console) -> None:
 
         console.rule("[bold]4. The codemod on a copy of the sample (--diff)")
         report = run_codemod(app_copy, bot_map, workdir)
-        console.print(_codemod_table(report))
-        diff_lines = report["_diff"].splitlines()
-        preview = [line for line in diff_lines if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))][:10]
-        for line in preview:
-            style = "red" if line.startswith("-") else "green"
-            console.print(line[:WIDTH], style=style, highlight=False, markup=False)
-        if len(diff_lines) > len(preview):
-            console.print(f"… {len(diff_lines)} diff lines in all; nothing was written.")
+        console.print(_codemod_table(report, app_copy))
+        diff_text = report["_diff"]
+        console.print(f"{_diff_size(diff_text)} diff lines; nothing was written to the sample.")
+        if keep is not None:
+            kept = keep_artifacts(keep, diff_text, workdir)
+            console.print(f"full diff kept: {kept}")
+        else:
+            console.print("see the full diff: layer-migrate demo --keep DIR")
 
     console.rule("[bold]Try next")
-    for line in (
-        "layer-migrate rules                       what changed, rule by rule",
-        "layer-migrate emulator --port 8000        a local 1.0-3.0 Platform API",
-        "layer-migrate proxy --upstream http://127.0.0.1:8000 --port 8080",
-        "layer-migrate codemod --diff path/to/your/service",
-        "layer-migrate translate request --to 3.0 < exchange.json",
-    ):
+    for line in TRY_NEXT:
         console.print("  " + line, highlight=False)
 
 
-def _codemod_table(report: dict[str, Any]) -> Table:
-    table = Table(title="codemod summary (per rule)", width=WIDTH, title_justify="left")
-    table.add_column("rule", overflow="fold", ratio=5)
-    table.add_column("files", justify="right")
-    table.add_column("rewritten", justify="right")
-    table.add_column("marked", justify="right")
-    for rule, row in sorted((report.get("rules") or {}).items()):
-        table.add_row(rule, str(row.get("files", 0)), str(row.get("rewritten", 0)), str(row.get("marked", 0)))
+#: Commands that work as written on a fresh install (the samples command writes the files the
+#: later lines name); a test runs each of them.
+TRY_NEXT = (
+    "layer-migrate rules R22                 one rule, with its examples",
+    "layer-migrate samples lm-samples        copy the sample app and payloads",
+    "layer-migrate translate request --to 3.0 --bot-map lm-samples/bot-map.json \\",
+    "    lm-samples/payloads/send-message-as-bot.json",
+    "layer-migrate codemod --diff lm-samples/legacy_app",
+    "layer-migrate emulator --port 8000      a local 1.0-3.0 Platform API",
+)
+
+
+def _diff_size(diff_text: str) -> int:
+    """Changed lines of a unified diff (file headers not counted)."""
+    return sum(1 for line in diff_text.splitlines()
+               if line.startswith(("-", "+")) and not line.startswith(("---", "+++")))
+
+
+def _diff_by_file(diff_text: str) -> dict[str, tuple[int, int]]:
+    """File (as the diff names it) → (lines removed, lines added)."""
+    counts: dict[str, list[int]] = {}
+    current: list[int] | None = None
+    for line in diff_text.splitlines():
+        if line.startswith("+++ "):
+            name = line[4:].split("\t")[0].strip()
+            name = name[2:] if name.startswith(("a/", "b/")) else name
+            current = counts.setdefault(name, [0, 0])
+        elif line.startswith("--- "):
+            continue
+        elif current is not None and line.startswith("-"):
+            current[0] += 1
+        elif current is not None and line.startswith("+"):
+            current[1] += 1
+    return {name: (removed, added) for name, (removed, added) in counts.items()}
+
+
+def keep_artifacts(keep: Path, diff_text: str, workdir: Path) -> Path:
+    """Write the full codemod diff and the demo's logs into ``keep`` before the temp folder goes."""
+    keep.mkdir(parents=True, exist_ok=True)
+    diff_path = keep / "codemod.diff"
+    diff_path.write_text(diff_text, encoding="utf-8")
+    for name in ("codemod-report.json", "proxy-access.jsonl"):
+        if (workdir / name).is_file():
+            shutil.copyfile(workdir / name, keep / name)
+    return diff_path
+
+
+def _codemod_table(report: dict[str, Any], app_copy: Path) -> Table:
+    """One row per file the codemod would change: the per-file summary a reviewer reads first."""
+    table = Table(title="codemod: files it would change", width=WIDTH, title_justify="left",
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("file", overflow="fold", ratio=5)
+    table.add_column("-", justify="right")
+    table.add_column("+", justify="right")
+    table.add_column("markers", justify="right")
+    markers: dict[str, int] = {}
+    for marker in report.get("markers") or []:
+        markers[_relative(str(marker.get("file", "")), app_copy)] = markers.get(
+            _relative(str(marker.get("file", "")), app_copy), 0) + 1
+    by_file = {_relative(name, app_copy): counts for name, counts in _diff_by_file(report["_diff"]).items()}
+    for name in sorted(set(by_file) | set(markers)):
+        removed, added = by_file.get(name, (0, 0))
+        table.add_row(name, str(removed), str(added), str(markers.get(name, 0)))
     return table
 
 
+def _relative(name: str, root: Path) -> str:
+    """A path the codemod printed, relative to the folder that holds the sample copy."""
+    path = Path(name)
+    if not path.is_absolute():
+        return name
+    try:
+        return str(path.resolve().relative_to(root.resolve().parent))
+    except ValueError:
+        return name
+
+
 @click.command("demo")
-def demo() -> None:
+@click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the codemod's full diff, its report and the proxy access log in DIR.")
+def demo(keep: Path | None) -> None:
     """Run the emulator, the proxy and the codemod on the bundled sample app.
 
     Starts a 3.0 emulator and the proxy on free 127.0.0.1 ports, drives the
@@ -313,14 +378,15 @@ def demo() -> None:
     Exits 0 only if every step worked.
 
     \b
-    Example:
+    Examples:
       layer-migrate demo
+      layer-migrate demo --keep demo-out     # keeps demo-out/codemod.diff
     """
     width = min(shutil.get_terminal_size((WIDTH, 24)).columns, WIDTH)
     console = Console(width=width, highlight=False, soft_wrap=False)
     started = time.monotonic()
     try:
-        run_demo(console)
+        run_demo(console, keep)
     except KeyboardInterrupt:
         console.print("\ninterrupted; servers stopped, temp folder removed")
         sys.exit(130)

@@ -69,6 +69,12 @@ def _refused(exc: LayerError) -> NoReturn:
     """A refusal: the Layer error object on stdout (what the client would get), status on stderr."""
     _emit(exc.to_json())
     click.echo(f"layer-migrate: refused with HTTP {exc.status} {exc.id}: {exc.message}", err=True)
+    if exc.id == "invalid_header" and (exc.data or {}).get("header", "").lower() == "accept":
+        # The error body is the documented one (spec §1.2); say here what would have worked.
+        from .versions import VERSIONS
+
+        click.echo(f"layer-migrate: supported versions: {', '.join(VERSIONS)} "
+                   "(Accept: application/vnd.layer+json; version=X.Y)", err=True)
     sys.exit(1)
 
 
@@ -297,26 +303,46 @@ def validate(file: str | None, version: str, kind: str) -> None:
 
 
 @click.command("rules", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("rule", required=False)
 @click.option("--markdown", is_flag=True, help="Print the migration guide (docs/rules.md).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Extra folder of rule modules (repeatable).")
-def rules(markdown: bool, as_json: bool, rules_dirs: tuple[str, ...]) -> None:
-    """List every rule: id, spec number, step, endpoints, direction, summary.
+def rules(rule: str | None, markdown: bool, as_json: bool, rules_dirs: tuple[str, ...]) -> None:
+    """List every rule, or show one RULE (an R-number or a rule id) with its examples.
 
     \b
-    Example:
+    Examples:
+      layer-migrate rules                  # every rule, one entry each
+      layer-migrate rules R22              # one rule: what changed, why, examples
+      layer-migrate rules v2.sender.name_to_bot
       layer-migrate rules --markdown > docs/rules.md
     """
-    from .rulebook import RulebookError, load_rulebook, render_json, render_markdown, render_table
+    import shutil
+
+    from .rule_view import find, render_list, render_one, suggestions
+    from .rulebook import RulebookError, load_rulebook, render_json, render_markdown
 
     try:
         book = load_rulebook(rules_dirs)
     except RulebookError as exc:
         _fail(str(exc))
-    if markdown:
+    records = render_json(book)
+    if rule is not None:
+        found = find(records, rule)
+        if not found:
+            close = suggestions(records, rule)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            _fail(f"no rule {rule!r}{hint} (`layer-migrate rules` lists them all)")
+        if as_json:
+            _emit(found)
+        else:
+            width = min(shutil.get_terminal_size((80, 24)).columns, 100)
+            click.echo("\n".join(render_one(r, width) for r in found), nl=False)
+    elif markdown:
         click.echo(render_markdown(book), nl=False)
     elif as_json:
-        _emit(render_json(book))
+        _emit(records)
     else:
-        click.echo(render_table(book), nl=False)
+        width = min(shutil.get_terminal_size((80, 24)).columns, 100)
+        click.echo(render_list(records, width), nl=False)
