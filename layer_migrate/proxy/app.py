@@ -122,6 +122,11 @@ class ProxyApp:
         self.metrics.close()
         self._started = False
 
+    def flush_logs(self) -> None:
+        """Block until the access and report records so far are written (they are written by a
+        logging thread, not the event loop)."""
+        self.recorder.flush()
+
     async def _tick_loop(self) -> None:
         """Keep this worker's process gauges fresh for scrapes answered by another worker."""
         while True:

@@ -151,6 +151,15 @@ class _Sink:
             finally:
                 self.out.release()
 
+    def drain(self) -> None:
+        """Return once every record handed over so far is written (stop + restart the thread)."""
+        try:
+            self.listener.stop()
+        except AttributeError:  # stopped already
+            return
+        self.out.flush()
+        self.listener.start()
+
     def stop(self) -> None:
         try:
             self.listener.stop()  # drains the queue

@@ -45,6 +45,12 @@ class Recorder:
             self.report, sink = record_logger(f"layer_migrate.proxy.report.{tag}", cfg.report_log, "json")
             self._sinks.append((self.report, sink))
 
+    def flush(self) -> None:
+        """Wait until every record so far is in its file (tests, the demo reading the log)."""
+        for _lg, sink in self._sinks:
+            if sink is not None:
+                sink.drain()
+
     def close(self) -> None:
         for lg, sink in self._sinks:
             close_sink(lg, sink)
