@@ -461,3 +461,18 @@ def test_app_factory_from_environment_for_any_asgi_server(tmp_path):
         err = p.stderr.read().decode()
     assert any(json.loads(line).get("kind") == "request" for line in err.splitlines() if line.strip()), err
     assert uvicorn  # the server used here; any ASGI server imports the same attribute
+
+
+def test_deploy_examples_use_real_settings():
+    """Every LAYER_MIGRATE_PROXY_* in docs/deploy/ is a setting that loads with its example value."""
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "docs" / "deploy"
+    k8s = dict(re.findall(r'^\s+#?\s*(LAYER_MIGRATE_PROXY_\w+): "(.*)"$', (root / "kubernetes.yaml").read_text(), re.M))
+    unit = dict(re.findall(r"^#\s+(LAYER_MIGRATE_PROXY_\w+)=(\S+)$", (root / "layer-migrate-proxy.service").read_text(), re.M))
+    assert len(k8s) >= 10 and len(unit) >= 5
+    for env in (k8s, unit):
+        env = {k: v for k, v in env.items() if not k.endswith("BOT_MAP")}  # a file on the host
+        cfg = load({}, environ=env)
+        assert cfg.upstream == env["LAYER_MIGRATE_PROXY_UPSTREAM"]
+    assert load({}, environ=k8s).verify_reads and load({}, environ=k8s).proxy_headers
