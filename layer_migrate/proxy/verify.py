@@ -11,8 +11,8 @@ example diff (JSON Patch, RFC 6902) for ``proxy report``'s "translation differen
 
 Bounded overhead: sampling (``verify_sample``), the extra read runs in a background task off the
 response path, at most ``verify_max_inflight`` run at once per worker (beyond that samples are
-dropped and counted), each bounded by the upstream timeout, and attribution only runs when a
-difference was found.
+dropped and counted), each bounded by the upstream timeout; re-checks and attribution run only
+for a difference not seen before (same endpoint and paths), and its example is logged once.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ SCOPE_KEY = "layer_migrate.verify"
 #: pause growth between them (seconds).
 RECHECKS = 3
 RECHECK_PAUSE = 0.05
+#: Distinct differences remembered (a broken rule differs the same way on every read: the first
+#: is re-checked, attributed and logged with its example; the rest are only counted).
+KNOWN_SIGNATURES = 1024
 #: Largest example diff kept per record (operations).
 EXAMPLE_OPS = 5
 
@@ -107,6 +110,8 @@ class Verifier:
         self.tasks: set[asyncio.Task[None]] = set()
         self.rng = rng or random.Random()
         self._without: dict[str, Any] = {}
+        #: (endpoint, differing paths) already re-checked and attributed → the rules blamed
+        self._known: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
     # -- on the request path: two cheap calls -------------------------------------------------
 
@@ -179,6 +184,13 @@ class Verifier:
             return
         native_body = as_written(native.body, self.migrator.options.bots)
         ops = differences(native_body, downgraded)
+        signature = (endpoint, tuple(sorted({op["path"] for op in ops})))
+        known = self._known.get(signature) if ops else None
+        if known is not None:  # the same difference again: counted, not re-investigated
+            mt.child(mt.verify, endpoint, "different").inc()
+            for rule in known:
+                mt.child(mt.differences, endpoint, rule).inc()
+            return
         if ops:
             # The resource may have changed between the client's read and this one: read both
             # versions again, back to back (a few times, in case writes are still landing); if
@@ -199,6 +211,9 @@ class Verifier:
             return
         mt.child(mt.verify, endpoint, "different").inc()
         blamed = self.attribute(plan, upstream, native_body, ops)
+        if len(self._known) >= KNOWN_SIGNATURES:
+            self._known.clear()
+        self._known[signature] = blamed
         for rule in blamed:
             mt.child(mt.differences, endpoint, rule).inc()
         self.report({"endpoint": endpoint, "outcome": "different", "rules": blamed,
