@@ -105,7 +105,12 @@ def test_workers_and_sigterm(tmp_path):
         finally:
             p.send_signal(signal.SIGTERM)
             rc = p.wait(20)
-        assert rc == 0, p.stderr.read().decode() if p.stderr else ""
+        err = p.stderr.read().decode() if p.stderr else ""
+        assert rc == 0, err
+    # parent and workers log through one JSON formatter (uvicorn's lines included)
+    recs = [orjson.loads(line) for line in err.splitlines() if line.strip()]
+    assert all("level" in r and "request_id" in r for r in recs)
+    assert {r["logger"] for r in recs} >= {"uvicorn.error", "layer_migrate.proxy"}
     # both workers appended to one log without tearing lines; everything was flushed on exit
     lines = (tmp_path / "access.jsonl").read_bytes().splitlines()
     assert len(lines) == 40 and all(orjson.loads(line)["status"] == 200 for line in lines)
