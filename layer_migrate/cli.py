@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "proxy": ("layer_migrate.proxy.cli:proxy", "Run the migration proxy in front of legacy v1 clients."),
     "codemod": ("layer_migrate.codemod.cli:codemod", "Rewrite Python integration code from 1.x to 2.0/3.0."),
     "emulator": ("layer_migrate.emulator.cli:emulator", "Run the strict local Layer Platform API (1.0-3.0)."),
+    "run": ("layer_migrate.inprocess.run:run", "Run a program with its Layer calls migrated in-process (no code change)."),
     "demo": ("layer_migrate.demo:demo", "Run emulator, proxy and codemod on the bundled sample app."),
     "samples": ("layer_migrate.samples_cli:samples", "Copy the bundled sample app, bot map and payloads into DIR."),
 }
@@ -66,6 +67,7 @@ def main() -> None:
       layer-migrate emulator --port 8000      # a local Platform API (1.0-3.0)
       layer-migrate proxy --upstream http://127.0.0.1:8000
       layer-migrate codemod --diff src/
+      layer-migrate run --to 3.0 -- python app.py   # no code change
     """
 
 

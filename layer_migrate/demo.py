@@ -180,8 +180,18 @@ def _spec_numbers() -> dict[str, str]:
     return {rule.id: rule.spec for rule in load_rulebook()}
 
 
+def _accept_rules() -> set[str]:
+    """Rules that move the Accept version: applied to every call, so said once above the table."""
+    from .facts import MediaTypeFact
+    from .rulebook import load_rulebook
+    from .versions import PLATFORM_MEDIA_TYPE
+
+    return {rule.id for rule in load_rulebook()
+            if any(isinstance(f, MediaTypeFact) and f.media_type == PLATFORM_MEDIA_TYPE for f in rule.facts)}
+
+
 def _rules_cell(rules: list[str], specs: dict[str, str]) -> str:
-    skip = {"hdr.accept.v2", "hdr.accept.v3"}  # applied to every call: said once above the table
+    skip = _accept_rules()
     shown = sorted({specs.get(r, r) for r in rules if r not in skip},
                    key=lambda s: (len(s), s))  # R9 before R14
     return " ".join(shown) if shown else "-"

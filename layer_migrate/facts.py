@@ -105,4 +105,31 @@ class ResponseReadFact:
     note: str
 
 
-Fact = FieldFact | PatchOpFact | RouteFact | MediaTypeFact | ResponseReadFact
+#: The parts of webhook delivery translation (spec §12): ``event_names`` (R50: the §12.3 table,
+#: events without a 1.0 equivalent dropped), ``actor`` (R51), ``objects`` (R52: embedded message /
+#: conversation through the object rules), ``drop_events`` (the events listed in ``events`` — a
+#: trailing ``*`` is a prefix — exist only at 3.0: R30's ``MessagePart.*``), ``edit_events`` (the
+#: listed events are edits unless they carry a receipt, and have no 1.0 form: R30's
+#: ``Message.updated``).
+WebhookPart = Literal["event_names", "actor", "objects", "drop_events", "edit_events"]
+
+
+@dataclass(frozen=True)
+class WebhookFact:
+    """This rule owns ``part`` of translating webhook deliveries down (R30, R50–R52).
+
+    The engine's delivery translation does each part only when some rule declares it, and reports
+    that rule's id in ``applied``: the behaviour and the id live with the rule, not the engine.
+    """
+
+    rule: str
+    part: WebhookPart
+    events: tuple[str, ...] = ()
+
+    def covers(self, event_type: str) -> bool:
+        """True when ``event_type`` is one of :attr:`events` (``"MessagePart.*"`` = a prefix)."""
+        return any(event_type == e or (e.endswith("*") and event_type.startswith(e[:-1]))
+                   for e in self.events)
+
+
+Fact = FieldFact | PatchOpFact | RouteFact | MediaTypeFact | ResponseReadFact | WebhookFact

@@ -17,12 +17,17 @@ from urllib.parse import quote, unquote
 
 IDENTITY_PREFIX = "layer:///identities/"
 _PREFIX_LEN = len(IDENTITY_PREFIX)
-#: encodeURIComponent's unreserved set beyond alphanumerics (``quote`` already keeps ``-_.~``).
-_JS_SAFE = "-_.!~*'()"
+#: encodeURIComponent's unreserved set beyond ASCII alphanumerics (the one statement of it).
+URI_COMPONENT_SAFE = "-_.!~*'()"
+_JS_SAFE = URI_COMPONENT_SAFE
+#: A string encodeURIComponent leaves unchanged (most user ids): no ``quote`` call needed.
+_UNRESERVED = re.compile(r"[A-Za-z0-9" + re.escape(URI_COMPONENT_SAFE) + r"]*\Z")
 
 
 def encode_user_id(user_id: str) -> str:
     """encodeURIComponent semantics, byte for byte (UTF-8 percent-encoding)."""
+    if _UNRESERVED.match(user_id):
+        return user_id
     return quote(user_id, safe=_JS_SAFE)
 
 

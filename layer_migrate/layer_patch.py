@@ -14,6 +14,7 @@ are decided here first.
 
 from __future__ import annotations
 
+import builtins
 import copy
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ class Operation:
     id: str | None = None
     has_value: bool = False
 
-    @property
+    @builtins.property  # the field ``property`` shadows the builtin in this class body
     def item(self) -> Any:
         """What add/remove match on: the ``id`` when given (§2: id used to match), else ``value``."""
         return self.id if self.id is not None else self.value

@@ -29,7 +29,7 @@ _V3 = ("3.0",)
 
 #: (name, method, template, versions). ``{x}`` matches one path segment.
 ENDPOINTS: tuple[Endpoint, ...] = tuple(
-    Endpoint(*row)  # type: ignore[arg-type]
+    Endpoint(*row)
     for row in (
         ("conversations.create", "POST", "/apps/{app}/conversations"),
         ("conversations.get", "GET", "/apps/{app}/conversations/{conversation}"),

@@ -265,12 +265,10 @@ def translate_webhook_cmd(file: str | None, event_type: str, source: str, to: st
     Example:
       layer-migrate translate webhook --event Message.created delivery.json
     """
-    from .webhook_events import translate_webhook
-
     data, _ = _read_json(file)
     opts, engine = _options(bot_map, option), _engine(rules_dirs)
     try:
-        w = translate_webhook(engine, event_type, data, source, to, opts)
+        w = engine.translate_webhook(event_type, data, source, to, opts)
     except LayerError as exc:
         _refused(exc)
     _emit(w.to_json())

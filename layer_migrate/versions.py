@@ -76,6 +76,17 @@ def version_of(value: str | None, media_type: str = PLATFORM_MEDIA_TYPE) -> str 
     return None
 
 
+def with_version(value: str, version: str, media_type: str = PLATFORM_MEDIA_TYPE) -> str:
+    """``value`` (one Content-Type) with its ``version`` parameter set to ``version``.
+
+    Other parameters (``charset``) and their order are kept; a value of another media type, or
+    one without a version parameter, is returned unchanged.
+    """
+    if media_type_of(value) != media_type:
+        return value
+    return _VERSION_PARAM.sub(f"; version={version}", value, count=1)
+
+
 def accept_header(version: str, media_type: str = PLATFORM_MEDIA_TYPE) -> str:
     """The canonical header value, with the space after ``;`` that every DOC example uses."""
     return f"{media_type}; version={version}"

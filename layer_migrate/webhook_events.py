@@ -1,28 +1,38 @@
-"""Webhook deliveries for consumers written for an older Webhooks version (spec §12, R49–R52).
+"""Webhook vocabulary (spec §12): event-name tables (R50), registration event lists (R53),
+the v1 config mark, versions, and delivery signing (R49).
 
-3.0 is the only webhooks version the real service kept ("Currently, 3.0 is the only available
-version"), so a v1 consumer needs every 3.0 delivery translated down: event names (R50, the table
-of §12.3), the actor (R51) and the embedded objects (R52, reusing the message/conversation rules
-of the rulebook). Events without a 1.0 equivalent produce no event and a reason.
+Leaf data and small pure functions, shared by the webhook rules, the engine's delivery translation
+(:mod:`layer_migrate.engine.deliveries`), the proxy's relay and the codemod. Translating a
+delivery needs the rulebook, so it lives in the engine, not here.
 
-The conventions shared with the emulator for the INFERRED parts (``Conversation.updated``
-``changes``, ``Receipt.created`` payloads) are in ``docs/architecture.md``.
+Conventions the emulator and the engine share for the INFERRED parts of spec §12.3 (the spec
+could not recover them from the service):
+
+* 3.0 ``Conversation.updated`` payloads carry ``"changes": [{"property": "participants" |
+  "metadata" | <other>, ...}]`` next to ``"conversation"``; the R50 downgrade emits
+  ``conversation.updated.participants`` and/or ``.metadata`` from ``changes[].property``, and
+  without ``changes`` falls back to ``Options.conversation_updated_default`` (saying so in
+  ``lossy``).
+* 3.0 ``Receipt.created`` payloads: ``{"event", "actor": <reader>, "receipt": {"type": "read" |
+  "delivery"}, "message": <full Message>}`` → 1.0 ``message.read`` / ``message.delivered``.
+* 1.0 payloads: ``{"event": {"created_at", "type", "id", "actor"?}, "message" | "conversation",
+  "config"?}``, sender/actor with only the non-null key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import LayerError, invalid_request
-from .identity import user_id_of
-from .rulebook import Context
-from .versions import WEBHOOK_VERSIONS, WEBHOOKS_MEDIA_TYPE, accept_header
-
-if TYPE_CHECKING:
-    from .engine import Engine, Options, WebhookTranslation
+from .versions import (
+    WEBHOOK_VERSIONS,
+    WEBHOOKS_MEDIA_TYPE,
+    UnknownVersion,
+    accept_header,
+    check_version,
+)
 
 #: R50, §12.3: 2.0-published / 3.0 event type → 1.0 event type (None: computed per payload).
 EVENTS_DOWN: dict[str, str | None] = {
@@ -146,169 +156,16 @@ def delivery_headers(event_type: str, raw_body: bytes, secret: str | bytes, *, r
     }
 
 
-# ---- R50–R52: payloads ------------------------------------------------------------------------
+# ---- versions ---------------------------------------------------------------------------------
 def webhook_version(version: str) -> str:
     """Platform or webhooks version → webhooks version (1.1 → 1.0; spec §12.1)."""
-    v = str(version).strip()
-    if v in ("1", "1.0", "1.1"):
+    try:
+        v = check_version(version)
+    except (UnknownVersion, TypeError):
+        v = ""
+    if v == "1.1":
         return "1.0"
-    if v in ("2", "2.0"):
-        return "2.0"
-    if v in ("3", "3.0"):
-        return "3.0"
-    raise invalid_request(f"unknown webhooks version {version!r}; expected one of {', '.join(WEBHOOK_VERSIONS)}",
-                          data={"property": "version"})
-
-
-def actor_to_v1(actor: Any, options: Options) -> dict[str, Any] | None:
-    """R51 with R24's logic: ``{"user_id": U}`` or ``{"name": N}`` (bots, name-only senders)."""
-    if not isinstance(actor, dict):
-        return None
-    if "id" not in actor and ("user_id" in actor or "name" in actor) and "display_name" not in actor:
-        return {k: v for k, v in actor.items() if v is not None} or None
-    uid = user_id_of(actor)
-    if uid is None:
-        name = actor.get("display_name")
-        return {"name": name} if name is not None else None
-    from .engine import bot_name
-
-    ctx = Context("3.0", "1.0", options)
-    name = bot_name(uid, actor, ctx)
-    return {"name": name} if name is not None else {"user_id": uid}
-
-
-def _single_key(sender: Any) -> Any:
-    if isinstance(sender, dict) and set(sender) <= {"user_id", "name"}:
-        return {k: v for k, v in sender.items() if v is not None}
-    return sender
-
-
-def _derived_id(event_id: Any, event_type: str) -> Any:
-    if not isinstance(event_id, str):
-        return event_id
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{event_id}#{event_type}"))
-
-
-def translate_webhook(engine: Engine, event_type: str, body: Any, source: str, to: str,
-                      options: Options) -> WebhookTranslation:
-    """See :func:`layer_migrate.engine.translate_webhook`."""
-    from .engine import WebhookTranslation
-
-    src, dst = webhook_version(source), webhook_version(to)
-    if not isinstance(body, dict):
-        raise invalid_request("A webhook delivery body must be a JSON object", data={"property": "body"})
-    if src == dst:
-        return WebhookTranslation([(event_type, body)], [], [])
-    if dst != "1.0":
-        return _down_to_v2(engine, event_type, body, src, dst, options)
-    ctx = Context(src, "1.0", options)
-    ctx.engine = engine
-    ctx.webhook = True
-    applied, lossy = ctx.applied, ctx.lossy
-
-    def drop(reason: str) -> WebhookTranslation:
-        lossy.append(f"wh.event_names: {reason}")
-        return WebhookTranslation([], applied, lossy, reason)
-
-    event = body.get("event") if isinstance(body.get("event"), dict) else {}
-    # 2.0 draft deliveries kept the 1.0 names; only the objects changed.
-    if event_type in V1_EVENTS:
-        types = [event_type]
-    elif event_type in ("Receipt.created", "Message.updated"):
-        receipt = body.get("receipt")
-        if not isinstance(receipt, dict):
-            if event_type == "Message.updated":
-                applied.append("v3.message.edits")
-                return drop("Message.updated (an edit) has no 1.0 equivalent (R30)")
-            return drop("Receipt.created without a receipt object")
-        rtype = receipt.get("type")
-        if rtype not in ("read", "delivery"):
-            return drop(f"receipt type {rtype!r} has no 1.0 equivalent")
-        types = ["message.read" if rtype == "read" else "message.delivered"]
-        if not isinstance(body.get("message"), dict):
-            return drop("a receipt needs the full message for a 1.0 payload (R52): fetch it and retry")
-    elif event_type == "Conversation.updated":
-        changes = body.get("changes")
-        if isinstance(changes, list):
-            props = [c.get("property") for c in changes if isinstance(c, dict)]
-            types = []
-            for x in props:  # in the order of the change list, one event per kind of change
-                root = x.split(".", 1)[0] if isinstance(x, str) else None
-                if root in ("participants", "metadata") and f"conversation.updated.{root}" not in types:
-                    types.append(f"conversation.updated.{root}")
-            if not types:
-                return drop(f"Conversation.updated changed {props} only: no 1.0 equivalent")
-        else:
-            types = [options.conversation_updated_default]
-            lossy.append("wh.event_names: Conversation.updated without a change list; "
-                         f"sent as {options.conversation_updated_default}")
-    elif event_type in EVENTS_DOWN:
-        types = [EVENTS_DOWN[event_type]]  # type: ignore[list-item]
-    else:
-        if event_type.startswith("MessagePart."):
-            applied.append("v3.message.edits")
-        return drop(f"{event_type} has no 1.0 equivalent")
-    if event_type not in V1_EVENTS:
-        applied.append("wh.event_names")
-
-    # R51: the actor (published 2.0/3.0: top level; 2.0 draft: event.actor).
-    actor_src = body.get("actor", event.get("actor"))
-    actor = actor_to_v1(actor_src, options)
-    if actor_src is not None:
-        applied.append("wh.actor")
-
-    out_body: dict[str, Any] = {}
-    message = body.get("message")
-    if isinstance(message, dict):
-        conv = message.get("conversation")
-        is_announcement = (str(message.get("id", "")).startswith("layer:///announcements/")
-                           or (conv is None and "conversation" in message))
-        if is_announcement and types == ["message.sent"]:
-            return drop("announcements do not trigger message.sent (§6)")
-        new = engine.run_object("message", message, ctx, source=src, target="1.0")
-        if options.webhook_single_key_sender and isinstance(new, dict) and "sender" in new:
-            new = {**new, "sender": _single_key(new["sender"])}
-        out_body["message"] = new
-    conversation = body.get("conversation")
-    if isinstance(conversation, dict):
-        out_body["conversation"] = engine.run_object("conversation", conversation, ctx, source=src, target="1.0")
-    if "message" in out_body or "conversation" in out_body:
-        applied.append("wh.objects")
-    events: list[tuple[str, Any]] = []
-    for i, t in enumerate(types):
-        ev: dict[str, Any] = {k: v for k, v in event.items() if k != "actor"}
-        ev["type"] = t
-        if i:
-            ev["id"] = _derived_id(event.get("id"), t)
-        if actor is not None:
-            ev["actor"] = actor
-        payload: dict[str, Any] = {"event": ev, **out_body}
-        if "config" in body:
-            payload["config"] = body["config"]
-            unmark_config(payload)
-        events.append((t, payload))
-    seen: list[str] = []
-    for a in applied:
-        if a not in seen:
-            seen.append(a)
-    ctx.applied = seen
-    engine._report_lossy(ctx)
-    return WebhookTranslation(events, seen, ctx.lossy)
-
-
-def _down_to_v2(engine: Engine, event_type: str, body: dict[str, Any], src: str, dst: str,
-                options: Options) -> WebhookTranslation:
-    """3.0 → 2.0 (published): same event names and envelope; 3.0-only events and fields go."""
-    from .engine import WebhookTranslation
-
-    ctx = Context(src, dst, options)
-    ctx.engine = engine
-    ctx.webhook = True
-    if event_type.startswith("MessagePart."):
-        return WebhookTranslation([], ["v3.message.edits"], [f"v3.message.edits: {event_type} is 3.0-only"],
-                                  f"{event_type} has no {dst} equivalent")
-    out = dict(body)
-    for key, kind in (("message", "message"), ("conversation", "conversation")):
-        if isinstance(body.get(key), dict):
-            out[key] = engine.run_object(kind, body[key], ctx, source=src, target=dst)
-    return WebhookTranslation([(event_type, out)], ctx.applied, ctx.lossy)
+    if v not in WEBHOOK_VERSIONS:
+        raise invalid_request(f"unknown webhooks version {version!r}; expected one of "
+                              f"{', '.join(WEBHOOK_VERSIONS)}", data={"property": "version"})
+    return v

@@ -2,7 +2,7 @@
 
 ``rewrite_source(bytes) -> Outcome`` parses with libcst (keeping encoding, line endings, comments
 and formatting), runs :mod:`.collect` then :mod:`.transform`, adds the imports the new code needs
-(libcst's :class:`~libcst.codemod.visitors.AddImportsVisitor`), and re-parses its own output before
+(:mod:`.imports`, isort's placement), and re-parses its own output before
 anyone writes it. A cheap text pre-filter skips files that mention none of the trigger strings,
 which is what keeps large repositories fast.
 """
@@ -10,17 +10,20 @@ which is what keeps large repositories fast.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from ..identity import BotDirectory
 from .collect import collect
+from .cstutil import QUOTE
 from .facts_table import FactIndex
 from .identity_expr import HelperMode, IdentityBuilder
+from .imports import add_imports
 from .nodes import MARKER_PREFIX, Event, FileContext
+from .prelude import Prelude, defined_names
+from .trace import Tracer
 from .transform import Rewriter, relevant
 
 #: A file is looked at only if it contains one of these (bytes, case-sensitive).
@@ -29,6 +32,8 @@ TRIGGERS: tuple[bytes, ...] = (b"vnd.layer", b"layer:///", b"/apps/", b"/blocks"
                                b"layer_", b"LayerClient")
 #: ...and is a "Layer file" (payload shapes and response reads are trusted) if it also matches this.
 _LAYER_FILE = re.compile(rb"vnd\.layer|layer:///|/apps/|LAYER_|LayerClient|(?:import|from)\s+[\w.]*layer", re.IGNORECASE)
+#: ...and "talks to the Platform API" (a skipped file like this leaves the migration incomplete)
+_PLATFORM_API = re.compile(rb"vnd\.layer\+json|layer:///|api\.layer\.com|/apps/|LayerClient")
 _WEBHOOK_FILE = re.compile(rb"layer[-_]webhook[-_]", re.IGNORECASE)
 
 
@@ -46,6 +51,9 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     markers: list[tuple[int, str]] = field(default_factory=list)  # (line, text)
     skipped: str | None = None  # reason when not processed (parse error...)
+    skipped_line: int = 1  # line the reason points at (a parse error's real line)
+    #: a skipped file that talks to the Platform API: the migration is incomplete without it
+    layer_skipped: bool = False
     bots_used: dict[str, str] = field(default_factory=dict)
     filtered: bool = False  # True when the pre-filter skipped the file
 
@@ -141,22 +149,6 @@ def module_bytes(module: cst.Module, codes: dict[int, tuple[cst.CSTNode, str]]) 
     return ("".join(parts) or module.default_newline).encode(module.encoding)
 
 
-def _has_import(module: cst.Module, mod: str, obj: str | None) -> bool:
-    for stmt in module.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if obj is None and isinstance(small, cst.Import):
-                if any(a.asname is None and cst.helpers.get_full_name_for_node(a.name) == mod for a in small.names):
-                    return True
-            elif obj is not None and isinstance(small, cst.ImportFrom) and small.module is not None \
-                    and not small.relative and not isinstance(small.names, cst.ImportStar) \
-                    and cst.helpers.get_full_name_for_node(small.module) == mod:
-                if any(a.asname is None and a.name.value == obj for a in small.names):  # type: ignore[union-attr]
-                    return True
-    return False
-
-
 def _is_docstring(stmt: cst.CSTNode) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
         stmt.body[0], cst.Expr) and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
@@ -167,28 +159,84 @@ def _is_import_line(stmt: cst.CSTNode) -> bool:
         isinstance(small, (cst.Import, cst.ImportFrom)) for small in stmt.body)
 
 
-def add_imports(module: cst.Module, needed: list[tuple[str, str | None]]) -> cst.Module:
-    """Add imports with libcst's :class:`AddImportsVisitor`, run on the module's import block only.
+#: Brackets nested deeper than this, or lines longer than this, are not given to the parser:
+#: libcst's native parser recurses per bracket and a few thousand crash the process (SIGSEGV),
+#: taking a whole run down (issue 11 §6). Real code stays far below both.
+MAX_NESTING = 200
+MAX_LINE = 100_000
+_BRACKETS = re.compile(rb"[()\[\]{}]")
 
-    The visitor walks (and rebuilds) the whole tree twice, which measured at over half of the
-    codemod's time on Layer files; imports live at the top, so it is given the prefix of the
-    module up to its last top-level import and the rest is spliced back unchanged.
-    """
-    needed = [(m, o) for m, o in needed if not _has_import(module, m, o)]
-    if not needed:  # the common case: the file already imports quote / identity_id
+
+def nesting_problem(code: bytes) -> tuple[int, str] | None:
+    """``(line, reason)`` when the file is too deeply nested (or has an absurd line) to parse safely.
+
+    Counts brackets outside of nothing in particular (strings and comments count too), so it can
+    only over-estimate the depth — which is fine for a bound this far above real code."""
+    if max(map(len, code.splitlines()), default=0) > MAX_LINE:
+        return 1, f"a line is longer than {MAX_LINE} characters: not parsed (safety bound)"
+    if sum(code.count(c) for c in (b"(", b"[", b"{")) <= MAX_NESTING:
+        return None
+    depth = 0
+    for m in _BRACKETS.finditer(code):
+        if m.group() in b"([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                line = code.count(b"\n", 0, m.start()) + 1
+                return line, f"brackets nested deeper than {MAX_NESTING}: not parsed (safety bound)"
+        elif depth:
+            depth -= 1
+    return None
+
+
+def _defines_helper(stmt: cst.CSTNode) -> bool:
+    return bool(defined_names(cst.Module(body=[stmt]))) if isinstance(
+        stmt, (cst.FunctionDef, cst.SimpleStatementLine)) else False
+
+
+_QUOTES = re.compile(rb"""[\s(\[{:,=](['"])""")
+
+
+def preferred_quote(code: bytes) -> str:
+    """The quote character most string literals of the file start with (generated strings use it)."""
+    single = double = 0
+    for m in _QUOTES.finditer(code):
+        if m.group(1) == b"'":
+            single += 1
+        else:
+            double += 1
+    return "'" if single > double else '"'
+
+
+def _import_end(body: Sequence[cst.CSTNode]) -> int:
+    """Index after the module's docstring and leading imports (``try: import … except
+    ImportError`` blocks included): where generated module-level code goes."""
+    end = 0
+    for i, stmt in enumerate(body):
+        if i == 0 and _is_docstring(stmt):
+            end = 1
+        elif _is_import_line(stmt) or _is_import_try(stmt):
+            end = i + 1
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            break
+    return end
+
+
+def _is_import_try(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.Try) and isinstance(stmt.body, cst.IndentedBlock) and bool(stmt.body.body) \
+        and all(_is_import_line(s) for s in stmt.body.body)
+
+
+def insert_after_imports(module: cst.Module, stmts: list[cst.BaseStatement]) -> cst.Module:
+    if not stmts:
         return module
-    last = -1
-    for i, stmt in enumerate(module.body):
-        if _is_import_line(stmt):
-            last = i
-    if last < 0 and module.body and _is_docstring(module.body[0]):
-        last = 0  # the visitor must see the docstring to put the import after it
-    head = module.with_changes(body=module.body[: last + 1], footer=[])
-    cctx = CodemodContext()
-    for mod, obj in needed:
-        AddImportsVisitor.add_needed_import(cctx, mod, obj)
-    new_head = AddImportsVisitor(cctx).transform_module(head)
-    return module.with_changes(header=new_head.header, body=[*new_head.body, *module.body[last + 1:]])
+    body = list(module.body)
+    at = _import_end(body)
+    if at < len(body) and isinstance(body[at], (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        # keep two blank lines between the helpers and what follows
+        nxt = body[at]
+        if isinstance(nxt, (cst.FunctionDef, cst.ClassDef)) and not nxt.leading_lines:
+            body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    return module.with_changes(body=[*body[:at], *stmts, *body[at:]])
 
 
 def scan_markers(code: bytes, encoding: str = "utf-8") -> list[tuple[int, str]]:
@@ -206,28 +254,50 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     """Rewrite one file's bytes. Never raises for bad input: parse errors set ``skipped``."""
     if not mentions_layer(code):
         return Outcome(code=code, filtered=True)
+    layer = bool(_PLATFORM_API.search(code))
+    if b"\x00" in code:
+        return Outcome(code=code, skipped="not valid Python: the file contains a NUL byte", layer_skipped=layer)
+    too_deep = nesting_problem(code)
+    if too_deep is not None:
+        return Outcome(code=code, skipped=too_deep[1], skipped_line=too_deep[0], layer_skipped=layer)
     try:
         module = cst.parse_module(code)
     except cst.ParserSyntaxError as exc:
-        msg = str(exc).strip().splitlines()
-        return Outcome(code=code, skipped=f"does not parse as Python 3 (line {exc.raw_line}): "
-                                          f"{msg[0] if msg else 'syntax error'}")
+        why = exc.message.split(" expected one of")[0].rstrip(": ") or "syntax error"
+        return Outcome(code=code, skipped=f"does not parse as Python 3 ({why})",
+                       skipped_line=max(1, exc.raw_line), layer_skipped=layer)
+    except RecursionError:
+        return Outcome(code=code, skipped="too deeply nested for the parser", layer_skipped=layer)
     except Exception as exc:  # libcst may raise other errors on odd encodings
-        return Outcome(code=code, skipped=f"cannot be parsed: {type(exc).__name__}: {exc}")
+        return Outcome(code=code, skipped=f"cannot be parsed: {type(exc).__name__}: {exc}", layer_skipped=layer)
     ctx = FileContext(layer_file=bool(_LAYER_FILE.search(code)), webhook_file=bool(_WEBHOOK_FILE.search(code)))
-    builder = IdentityBuilder(options.identity_helper,
-                              "urllib.parse.quote" if _quote_taken(module) else "quote")
+    quote_func = "urllib.parse.quote" if _quote_taken(module) else "quote"
+    builder = IdentityBuilder(options.identity_helper, quote_func)
+    q = preferred_quote(code)
+    prelude = Prelude(quote=q, quote_func=quote_func,
+                      bots=dict(options.bots.mapping) if options.bots is not None else {})
     codes: dict[int, tuple[cst.CSTNode, str]] = {}
     skip = prune(module, codes)
-    rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip)
-    new_module = module.visit(rewriter)
+    present = defined_names(module)
+    skip |= {id(stmt) for stmt in module.body if _defines_helper(stmt)}  # an earlier run's helpers
+    token = QUOTE.set(q)
+    try:
+        rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip,
+                            prelude=prelude, tracer=Tracer(module))
+        new_module = module.visit(rewriter)
+    finally:
+        QUOTE.reset(token)
     if not rewriter.events and not builder.needs_import:
         # Nothing rewritten or marked: the file is returned byte for byte. (Generating it would
         # not always be the identity: libcst drops the space in `except X :`, and a codemod must
         # never touch formatting it has no reason to touch.)
         return Outcome(code=code, bots_used=rewriter.bots_used, markers=scan_markers(code, module.encoding))
-    if builder.needs_import:
-        new_module = add_imports(new_module, sorted(builder.needs_import, key=lambda x: (x[0], x[1] or "")))
+    needed = set(builder.needs_import)
+    if prelude.needed:
+        needed |= set(prelude.imports())
+        new_module = insert_after_imports(new_module, prelude.statements(present, module.default_newline))
+    if needed:
+        new_module = add_imports(new_module, sorted(needed, key=lambda x: (x[0], x[1] or "")))
     new_code = module_bytes(new_module, codes)
     out = Outcome(code=new_code, events=rewriter.events, bots_used=rewriter.bots_used)
     out.changed = new_code != code

@@ -1,7 +1,9 @@
 """``layer-migrate codemod PATH...`` — rewrite Python code that calls the Layer Platform API.
 
-Exit codes: 0 done (or nothing to do), 1 with ``--check`` when something would change, 2 on errors
-(bad options, unreadable bot map, files that could not be read or written).
+Exit codes: 0 done (or nothing to do); 1 with ``--check`` while a file would change, a marker
+remains (unless ``--allow-markers``) or a file that talks to the Platform API was skipped — and in
+write mode too when such a file was skipped (the migration is incomplete); 2 on errors (bad
+options, unreadable bot map, files that could not be read or written).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def _fail(message: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--diff", "diff_mode", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", "check_mode", is_flag=True,
-              help="Write nothing; exit 1 if any file would change (CI, pre-commit).")
+              help="Write nothing; exit 1 if any file would change, any marker remains or a Layer "
+                   "file was skipped (CI, pre-commit).")
 @click.option("--target", type=click.Choice(["2.0", "3.0"]), default=None,
               help="Platform API version to migrate to (default 3.0).")
 @click.option("--bot-map", type=click.Path(dir_okay=False, path_type=str), default=None,
@@ -43,11 +46,14 @@ def _fail(message: str) -> None:
               help="Emit identity ids inline with urllib.parse.quote, or via layer_migrate.identity.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=str), default=None,
               help="Write every marker with file:line (.json or .md).")
+@click.option("--allow-markers", is_flag=True,
+              help="With --check: do not fail for '# layer-migrate:' markers left for you.")
+@click.option("--force", is_flag=True, help="Rewrite read-only files too (skipped otherwise).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: str | None,
             bot_map: str | None, disable: tuple[str, ...], enable: tuple[str, ...],
             exclude: tuple[str, ...], jobs: int | None, identity_helper: str | None,
-            report_path: str | None, quiet: bool) -> None:
+            report_path: str | None, allow_markers: bool, force: bool, quiet: bool) -> None:
     """Rewrite Python integration code from Platform API 1.x to 2.0/3.0, in place.
 
     Every change is tagged with its rule id; what cannot be decided safely gets a
@@ -56,7 +62,7 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
     \b
     Examples:
       layer-migrate codemod --diff src/           # show changes, write nothing
-      layer-migrate codemod --check src/ tests/   # CI: exit 1 if anything would change
+      layer-migrate codemod --check src/ tests/   # CI: exit 1 while anything is left to do
       layer-migrate codemod --bot-map bots.json --report todo.md src/
     """
     if diff_mode and check_mode:
@@ -99,7 +105,7 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
         _fail(str(exc))
     mode = "diff" if diff_mode else "check" if check_mode else "write"
     settings = Settings(target=target, bot_map=bot_map, disabled=disabled, enabled=enabled,
-                        identity_helper=helper)  # type: ignore[arg-type]
+                        identity_helper=helper, force=force)  # type: ignore[arg-type]
     summary = Summary(target=target)
 
     from rich.console import Console
@@ -131,7 +137,7 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
     for note in notes:
         click.echo(f"note: {note}", err=True)
     for path, why in summary.skipped:
-        click.echo(f"{path}:1: skipped: {why}", err=True)
+        click.echo(f"{path}:{summary.skipped_lines.get((path, why), 1)}: skipped: {why}", err=True)
     for err in summary.errors:
         click.echo(err, err=True)
     if not quiet:
@@ -141,9 +147,15 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
             summary.write(report_path)
         except OSError as exc:
             _fail(f"{report_path}: cannot write report: {exc.strerror or exc}")
+    if quiet and summary.needs_you():
+        for f, ln, t in summary.needs_you():
+            click.echo(f"{f}:{ln}: {t}", err=True)
+        click.echo(summary.closing_line(), err=True)
     if summary.errors:
         sys.exit(2)
-    if check_mode and summary.files_changed:
+    if check_mode and (summary.files_changed or summary.incomplete or (summary.markers and not allow_markers)):
+        sys.exit(1)
+    if summary.incomplete:
         sys.exit(1)
 
 
@@ -169,10 +181,12 @@ def _print_summary(console, summary: Summary, mode: str) -> None:  # type: ignor
         console.print(table)
     console.print(f"{summary.files_seen} files, {verb} {summary.files_changed}, "
                   f"{len(summary.markers)} markers, {len(summary.skipped)} skipped")
-    for path, line, text in sorted(summary.markers)[:20]:
-        console.print(f"{path}:{line}: {text.removeprefix('# layer-migrate:').strip()}", soft_wrap=True)
-    if len(summary.markers) > 20:
-        console.print(f"... {len(summary.markers) - 20} more markers (use --report FILE)")
+    todo = summary.needs_you()
+    for path, line, text in todo[:20]:
+        console.print(f"{path}:{line}: {text}", soft_wrap=True)
+    if len(todo) > 20:
+        console.print(f"... {len(todo) - 20} more (use --report FILE)")
     if summary.bots_used:
         console.print("bot identities to create before deploying: " + ", ".join(
             f"{uid} ({name})" for name, uid in sorted(summary.bots_used.items())))
+    console.print(summary.closing_line(), soft_wrap=True)

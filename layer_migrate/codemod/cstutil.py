@@ -7,6 +7,7 @@ changes code; these functions only look at nodes or build new ones.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import libcst as cst
@@ -36,9 +37,14 @@ def str_value(node: cst.CSTNode | None) -> str | None:
     return None
 
 
+#: the quote style of the file being rewritten (set by :func:`.api.rewrite_source`)
+QUOTE: ContextVar[str] = ContextVar("layer_migrate_codemod_quote", default='"')
+
+
 def make_str(value: str, like: cst.SimpleString | None = None) -> cst.SimpleString:
-    """A string literal for ``value``, using the quote style of ``like`` when it can hold it."""
-    quote = '"'
+    """A string literal for ``value``, using the quote style of ``like`` (else of the file) when
+    it can hold it."""
+    quote = QUOTE.get()
     if like is not None:
         q = like.quote
         if q in ("'", '"'):

@@ -8,15 +8,33 @@ change the codemod should know about is declared on its rule, and the engine app
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..facts import Fact, FieldFact, MediaTypeFact, PatchOpFact, ResponseReadFact, RouteFact
 from ..versions import PLATFORM_MEDIA_TYPE, STEPS, WEBHOOKS_MEDIA_TYPE
 
-#: Rules that only run when named with ``--enable`` (the webhooks API is versioned separately:
-#: a v1 webhook consumer behind the proxy keeps its 1.0 registration).
-OPT_IN_RULES: frozenset[str] = frozenset({"wh.rest"})
+
+def _webhook_rest_rules(rules: Iterable) -> frozenset[str]:
+    """Rules that change the webhooks media type (R53): opt-in, because the webhooks API is
+    versioned separately and a v1 webhook consumer behind the proxy keeps its 1.0 registration."""
+    out = set()
+    for r in rules:
+        media = {f.media_type for f in r.facts if isinstance(f, MediaTypeFact)}
+        if media == {WEBHOOKS_MEDIA_TYPE}:
+            out.add(r.id)
+    return frozenset(out)
+
+
+def _default_rules() -> list:
+    from ..rulebook import load_rulebook
+
+    return list(load_rulebook())
+
+
+#: Rules that only run when named with ``--enable`` (read off the rulebook's facts, no ids here).
+OPT_IN_RULES: frozenset[str] = _webhook_rest_rules(_default_rules())
 
 
 @dataclass
@@ -37,6 +55,12 @@ class FactIndex:
     routes: dict[str, RouteFact] = field(default_factory=dict)  # from_endpoint → fact
     media_types: dict[str, MediaTypeFact] = field(default_factory=dict)  # media type → fact
     reads: dict[str, ResponseReadFact] = field(default_factory=dict)  # rule id → fact
+    #: response field (first path segment, e.g. ``participants``) → rule id: code that reads it
+    #: gets the 1.x shape back at the parse site (ResponseReadFact, or a response FieldFact that
+    #: turns a list of identities back into user ids, e.g. announcement ``recipients``)
+    read_fields: dict[str, str] = field(default_factory=dict)
+    #: rule id of the opt-in webhooks REST rule when enabled (R53), else None
+    webhook_rest: str | None = None
 
     def spec_of(self, rule_id: str) -> str:
         info = self.rules.get(rule_id)
@@ -44,6 +68,16 @@ class FactIndex:
 
     def enabled(self, rule_id: str) -> bool:
         return rule_id in self.rules
+
+    def read_rule(self, field_name: str) -> str | None:
+        """The rule for code reading ``field_name`` of a response, if that shape changed."""
+        return self.read_fields.get(field_name)
+
+    @property
+    def accept_rule(self) -> str | None:
+        """The rule that writes the platform Accept version (hdr.accept.v2/v3), if enabled."""
+        fact = self.media_types.get(PLATFORM_MEDIA_TYPE)
+        return fact.rule if fact is not None else None
 
 
 def _crosses(step: tuple[str, str], target: str) -> bool:
@@ -67,15 +101,14 @@ def build_index(target: str, disabled: Iterable[str] = (), enabled: Iterable[str
     declared: dict[str, list[Fact]] = {}
     meta: dict[str, RuleInfo] = {}
     if rules is None:
-        from ..rulebook import load_rulebook
-
-        rules = load_rulebook()
+        rules = _default_rules()
+    opt_in = _webhook_rest_rules(rules)
     for r in rules:
         meta[r.id] = RuleInfo(r.id, r.spec, tuple(r.step))
         declared[r.id] = list(r.facts)
     for rule_id, facts in declared.items():
         info = meta[rule_id]
-        if rule_id in disabled or (rule_id in OPT_IN_RULES and rule_id not in enabled):
+        if rule_id in disabled or (rule_id in opt_in and rule_id not in enabled):
             continue
         if not _crosses(info.step, target):
             continue
@@ -84,6 +117,9 @@ def build_index(target: str, disabled: Iterable[str] = (), enabled: Iterable[str
             if isinstance(f, FieldFact) and f.direction == "request":
                 for ep in f.endpoints:
                     idx.fields.setdefault(ep, []).append(f)
+            elif isinstance(f, FieldFact) and f.action == "user_id" and f.path.endswith("[]") \
+                    and "." not in f.path:
+                idx.read_fields.setdefault(f.path[:-2], rule_id)
             elif isinstance(f, PatchOpFact):
                 idx.patch_ops.setdefault(f.property, []).append(f)
             elif isinstance(f, RouteFact):
@@ -102,6 +138,9 @@ def build_index(target: str, disabled: Iterable[str] = (), enabled: Iterable[str
                 idx.media_types[f.media_type] = MediaTypeFact(newest, f.media_type, versions)
             elif isinstance(f, ResponseReadFact):
                 idx.reads[f.rule] = f
+                idx.read_fields[re.split(r"[.\[{]", f.path, maxsplit=1)[0]] = f.rule
+        if rule_id in opt_in:
+            idx.webhook_rest = rule_id
     # The Accept header is written as the target version by the rule of the last step; with that
     # rule disabled the header is left alone (not half-upgraded to an intermediate version).
     platform = idx.media_types.get(PLATFORM_MEDIA_TYPE)

@@ -16,9 +16,6 @@ _NOTIFICATION_KEYS = {"text", "sound", "title", "category", "title-loc-key", "ti
                       "loc-key", "loc-args", "action-loc-key", "apns", "data", "recipients"}
 _PATCH_KEYS = {"operation", "property", "value", "id", "index"}
 
-R_PARTICIPANTS_READ = "v2.participants.basic_identity"
-R_STATUS_READ = "v2.recipient_status.keys"
-R_SENDER_READ = "v2.sender.basic_identity"
 
 
 @dataclass

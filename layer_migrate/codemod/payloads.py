@@ -24,6 +24,7 @@ from .nodes import (
     _comp_for,
     _list_separator,
 )
+from .prelude import is_helper_call
 
 
 class PayloadRewrites:
@@ -88,8 +89,9 @@ class PayloadRewrites:
             if elements and not isinstance(events.value.elements[-1].comma, cst.Comma):
                 elements[-1] = elements[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
             node = replace_item(node, events.index, None, events.value.with_changes(elements=elements))
-        self._done("wh.rest")
-        self._mark("wh.rest", f"this webhook now receives {target} payloads (Type.verb events, "
+        rule = self.index.webhook_rest or ""
+        self._done(rule)
+        self._mark(rule, f"this webhook now receives {target} payloads (Type.verb events, "
                               f"BasicIdentity actors): update its receiver, or keep 1.0 behind the proxy")
         return node
 
@@ -97,7 +99,7 @@ class PayloadRewrites:
         endpoint = self.col.body_endpoints.get(id(original)) or self._infer_endpoint(updated)
         if endpoint == "webhooks.create" or (endpoint is None and self.ctx.layer_file and {
                 "version", "target_url", "events"} <= dict_keys(updated)):
-            return self._webhook_registration(updated) if self.index.enabled("wh.rest") else updated
+            return self._webhook_registration(updated) if self.index.webhook_rest else updated
         if endpoint is None:
             return updated
         if endpoint == "notification":
@@ -132,6 +134,9 @@ class PayloadRewrites:
                 return node
             inner = item.value
             if not is_dict_like(inner):
+                traced = self._traced_sender(node, item.index, inner, fact)
+                if traced is not None:
+                    return traced
                 if fact.action == "identity_id":  # one marker for a sender built elsewhere
                     self._mark(fact.rule, f"'{head}' is built elsewhere: send '{fact.to}' = identity id "
                                           f"of the user (or of the bot for a v1 {head}.name) instead")
@@ -182,16 +187,26 @@ class PayloadRewrites:
             if body is value.body and orelse is value.orelse:
                 return value
             return value.with_changes(body=body, orelse=orelse)
-        if str_value(value) is not None or self.ids.known_identity_list(value):
+        if str_value(value) is not None or self.ids.known_identity_list(value) or is_helper_call(value):
             return value  # a single string where a list is expected, or ids already (half-migrated)
+        # a value built elsewhere: decided at run time (a string is not split into characters,
+        # an identity id is not prefixed twice) by a generated helper, see .prelude
         self._done(rule)
-        return cst.ListComp(elt=self.ids.wrap(cst.Name("u")), for_in=_comp_for("u", value))
+        return self.prelude.call("_layer_identity_ids", value)
 
     def _bot_sender(self, node: cst.BaseExpression, index: int, name_node: cst.BaseExpression,
                     fact: FieldFact) -> cst.BaseExpression:
         if id(name_node) in self._marked_names:  # another rule already marked this sender
             return node
         name = str_value(name_node)
+        if name is None and self.bots is not None and self.bots.mapping:
+            # a computed bot name (`sender.name`): looked up at run time in a module-level
+            # dict written from the bot map (R22/R35)
+            self.bots_used.update(self.bots.mapping)
+            self._done(fact.rule)
+            lookup = cst.Subscript(value=self.prelude.use("_LAYER_BOT_IDS"),
+                                   slice=[cst.SubscriptElement(cst.Index(name_node))])
+            return replace_item(node, index, fact.to, self.prelude.call("_layer_identity_id", lookup))
         if name is None:
             self._marked_names.add(id(name_node))
             self._mark(fact.rule, "sender.name is computed: map the bot name to a bot user id and send "
@@ -208,6 +223,34 @@ class PayloadRewrites:
         self._done(fact.rule)
         return replace_item(node, index, fact.to, self.ids.wrap(make_str(uid)))
 
+    def _traced_sender(self, node: cst.BaseExpression, index: int, value: cst.BaseExpression,
+                       fact: FieldFact) -> cst.BaseExpression | None:
+        """``'sender': sender.as_dict()`` where a same-module method builds a v1 sender
+        (``user_id`` and/or ``name``): ``'sender_id': _layer_sender_id(...)`` at this call site.
+
+        The method itself is left alone — it may also build an identity body (see :mod:`.trace`).
+        """
+        if self.tracer is None or fact.to is None or is_helper_call(value):
+            return None
+        keys = self.tracer.keys(value)
+        if not keys or not keys & {"user_id", "name"}:
+            return None
+        rules = {f.action: f.rule for f in self.index.fields.get(self._endpoint_of(node), [])
+                 if f.path.startswith("sender.")}
+        if "name" in keys and not (self.bots is not None and self.bots.mapping):
+            self._mark(rules.get("bot_identity", fact.rule),
+                       "this sender may be a v1 sender.name: pass --bot-map so the codemod can write "
+                       "the bot lookup (the bot identity must exist)")
+            return node
+        if "name" in keys:
+            self.bots_used.update(self.bots.mapping)  # type: ignore[union-attr]
+            self._done(rules.get("bot_identity", fact.rule))
+        self._done(fact.rule)
+        return replace_item(node, index, fact.to, self.prelude.call("_layer_sender_id", value))
+
+    def _endpoint_of(self, node: cst.BaseExpression) -> str:
+        return "announcements.send" if "recipients" in dict_keys(node) else "messages.send"
+
     def _overrides_in(self, node: cst.BaseExpression, fact: FieldFact) -> cst.BaseExpression:
         """``notification.recipients`` (R26); ``node`` is the body or the notification itself."""
         notif_item = get_item(node, "notification")
@@ -216,6 +259,8 @@ class PayloadRewrites:
                 return node  # a notification built elsewhere is rewritten where it is built
             new_notif = self._overrides_in(notif_item.value, fact)
             return node if new_notif is notif_item.value else replace_item(node, notif_item.index, None, new_notif)
+        if dict_keys(node) & {"sender", "sender_id", "parts"}:
+            return node  # a message/announcement body: its `recipients` are not overrides
         rec = get_item(node, "recipients")
         if rec is None or rec.value is None or "text" not in dict_keys(node) and "sound" not in dict_keys(node) \
                 and not self._looks_like_overrides(rec.value) and not isinstance(rec.value, (cst.Name, cst.Call)):

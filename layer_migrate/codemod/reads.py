@@ -10,17 +10,40 @@ from .cstutil import (
 )
 from .identity_expr import already_identity
 from .nodes import (
-    R_PARTICIPANTS_READ,
-    R_SENDER_READ,
-    R_STATUS_READ,
     _is_key_read,
     _is_user_ids_comp,
     _literal_key,
     _user_ids_of,
 )
+from .prelude import is_helper_call
+
+#: response field → generated helper that gives the 1.x shape back (see :mod:`.prelude`)
+_READ_HELPERS: tuple[tuple[str, str], ...] = (
+    ("participants", "_layer_user_ids"), ("recipients", "_layer_user_ids"),
+    ("recipient_status", "_layer_v1_recipient_status"), ("sender", "_layer_v1_sender"))
+#: callables whose argument is not handed on as data (builtins that inspect, logging, HTTP bodies)
+_NOT_PARSERS = frozenset({"len", "print", "isinstance", "bool", "repr", "id", "hash", "type", "hasattr",
+                          "getattr", "set", "sorted", "list", "frozenset", "tuple", "any", "all", "iter"})
+_NOT_PARSER_METHODS = frozenset({"get", "post", "put", "patch", "delete", "request", "debug", "info",
+                                 "warning", "error", "exception", "critical", "log", "dumps", "assertEqual",
+                                 "assertIn"})
 
 
 class ReadRewrites:
+    """Rule ids come from the facts (``FactIndex.read_rule``); None when the rule is not crossed."""
+
+    @property
+    def _r_participants(self) -> str | None:
+        return self.index.read_rule("participants")
+
+    @property
+    def _r_status(self) -> str | None:
+        return self.index.read_rule("recipient_status")
+
+    @property
+    def _r_sender(self) -> str | None:
+        return self.index.read_rule("sender")
+
     def _read_call(self, call: cst.Call) -> cst.BaseExpression:
         if not self.ctx.layer_file or self.ctx.webhook_file:
             return call
@@ -29,33 +52,60 @@ class ReadRewrites:
             attr = func.attr.value
             if attr == "get" and (_is_key_read(func.value, "recipient_status") or self._status_name(func.value)) \
                     and call.args \
-                    and self.index.enabled(R_STATUS_READ):
+                    and self._r_status is not None:
                 first = call.args[0]
                 if not already_identity(first.value) and first.keyword is None:
-                    self._done(R_STATUS_READ)
+                    self._done(self._r_status)
                     return call.with_changes(args=[first.with_changes(value=self.ids.wrap(first.value)), *call.args[1:]])
             if attr in ("items", "keys") and (_is_key_read(func.value, "recipient_status") or self._status_name(func.value)) \
-                    and self.index.enabled(R_STATUS_READ):
-                self._mark(R_STATUS_READ, "recipient_status keys are identity ids in 2.0: user id = "
+                    and self._r_status is not None:
+                self._mark(self._r_status, "recipient_status keys are identity ids in 2.0: user id = "
                                           "unquote(key[len('layer:///identities/'):])")
+            if attr == "get" and call.args and str_value(call.args[0].value) == "name" \
+                    and _is_key_read(func.value, "sender") and self._r_sender is not None:
+                self._done(self._r_sender)  # `msg["sender"].get("name")`: 1.x shape first (R24)
+                return call.with_changes(func=func.with_changes(
+                    value=self.prelude.call("_layer_v1_sender", func.value)))
             if attr == "get" and call.args and str_value(call.args[0].value) == "name" \
                     and (_is_key_read(func.value, "sender") or (isinstance(func.value, cst.Name)
                                                                  and func.value.value in self._sender_names)) \
-                    and self.index.enabled(R_SENDER_READ):
-                self._mark(R_SENDER_READ, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
+                    and self._r_sender is not None:
+                self._mark(self._r_sender, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
                                           "sender['display_name']; users have display names too")
         if isinstance(func, cst.Name) and func.value in ("set", "sorted", "list", "frozenset", "tuple") \
                 and len(call.args) == 1 and self._participants_read(call.args[0].value):
             arg = call.args[0]
-            self._done(R_PARTICIPANTS_READ)
+            self._done(self._r_participants)
             if func.value == "list":  # list(conv["participants"]) → the comprehension itself
                 return _user_ids_of(arg.value).with_changes(lpar=call.lpar, rpar=call.rpar)
             return call.with_changes(args=[arg.with_changes(value=_user_ids_of(arg.value))])
-        return call
+        return self._parse_site_args(call)
+
+    def _parse_site_args(self, call: cst.Call) -> cst.Call:
+        """``Conversation(d.get("participants"))``, ``Sender.from_dict(d.get("sender"))``: a
+        changed response field handed to other code is converted back to its 1.x shape right
+        there, so what that code (a library's public objects) receives stays as it was."""
+        func = call.func
+        if is_helper_call(call) or (isinstance(func, cst.Name) and func.value in _NOT_PARSERS) or (
+                isinstance(func, cst.Attribute) and func.attr.value in _NOT_PARSER_METHODS):
+            return call
+        args = list(call.args)
+        changed = False
+        for i, arg in enumerate(args):
+            if arg.star:
+                continue
+            for field_name, helper in _READ_HELPERS:
+                rule = self.index.read_rule(field_name)
+                if rule is not None and _is_key_read(arg.value, field_name):
+                    args[i] = arg.with_changes(value=self.prelude.call(helper, arg.value))
+                    self._done(rule)
+                    changed = True
+                    break
+        return call.with_changes(args=args) if changed else call
 
     # ---- response reads ----------------------------------------------------------------------
     def _participants_read(self, node: cst.BaseExpression) -> bool:
-        return (self.ctx.layer_file and not self.ctx.webhook_file and self.index.enabled(R_PARTICIPANTS_READ)
+        return (self.ctx.layer_file and not self.ctx.webhook_file and self._r_participants is not None
                 and _is_key_read(node, "participants"))
 
     def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
@@ -63,16 +113,19 @@ class ReadRewrites:
             return updated_node
         inner = updated_node.value
         if (_is_key_read(inner, "recipient_status") or self._status_name(inner)) and len(updated_node.slice) == 1 \
-                and self.index.enabled(R_STATUS_READ):
+                and self._r_status is not None:
             el = updated_node.slice[0]
             if isinstance(el.slice, cst.Index) and not already_identity(el.slice.value):
-                self._done(R_STATUS_READ)
+                self._done(self._r_status)
                 return updated_node.with_changes(slice=[el.with_changes(slice=el.slice.with_changes(
                     value=self.ids.wrap(el.slice.value)))])
+        if _literal_key(updated_node) == "name" and _is_key_read(inner, "sender") and self._r_sender is not None:
+            self._done(self._r_sender)  # `msg["sender"]["name"]`: 1.x shape first (R24)
+            return updated_node.with_changes(value=self.prelude.call("_layer_v1_sender", inner))
         if _literal_key(updated_node) == "name" and (_is_key_read(inner, "sender") or (
                 isinstance(inner, cst.Name) and inner.value in self._sender_names)) \
-                and self.index.enabled(R_SENDER_READ):
-            self._mark(R_SENDER_READ, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
+                and self._r_sender is not None:
+            self._mark(self._r_sender, "sender is a BasicIdentity in 2.0: a v1 sender.name (bot) is "
                                       "sender['display_name']; users have display names too")
         return updated_node
 
@@ -81,7 +134,7 @@ class ReadRewrites:
 
     def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
         if self._participants_read(updated_node.iter):
-            self._done(R_PARTICIPANTS_READ)
+            self._done(self._r_participants)
             return updated_node.with_changes(iter=_user_ids_of(updated_node.iter))
         return updated_node
 
@@ -90,7 +143,7 @@ class ReadRewrites:
             return updated_node
         cf = updated_node.for_in
         if self._participants_read(cf.iter):
-            self._done(R_PARTICIPANTS_READ)
+            self._done(self._r_participants)
             return updated_node.with_changes(for_in=cf.with_changes(iter=_user_ids_of(cf.iter)))
         return updated_node
 
@@ -133,6 +186,6 @@ class ReadRewrites:
             left = _user_ids_of(left)
             changed = True
         if changed:
-            self._done(R_PARTICIPANTS_READ)
+            self._done(self._r_participants)
             return updated_node.with_changes(left=left, comparisons=targets)
         return updated_node

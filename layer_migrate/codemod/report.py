@@ -21,6 +21,9 @@ class Summary:
     files_changed: int = 0
     files_filtered: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: (path, line, reason) of skipped files that talk to the Platform API
+    layer_skipped: list[tuple[str, int, str]] = field(default_factory=list)
+    skipped_lines: dict[tuple[str, str], int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     #: rule → [files, rewritten, marked]
     per_rule: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
@@ -36,6 +39,9 @@ class Summary:
             self.errors.append(r.error)
         if r.skipped:
             self.skipped.append((r.path, r.skipped))
+            self.skipped_lines[(r.path, r.skipped)] = r.skipped_line
+            if r.layer_skipped:
+                self.layer_skipped.append((r.path, r.skipped_line, r.skipped))
         if r.changed:
             self.files_changed += 1
             self.changed_files.append(r.path)
@@ -50,6 +56,24 @@ class Summary:
             self.markers.append((r.path, line, text))
         self.bots_used.update(r.bots_used)
 
+    @property
+    def incomplete(self) -> bool:
+        """A file that talks to the Platform API was skipped: the rest must not be trusted alone."""
+        return bool(self.layer_skipped)
+
+    def needs_you(self) -> list[tuple[str, int, str]]:
+        """Every site to handle by hand: markers (rule + one-line fix) and skipped Layer files."""
+        out = [(f, ln, t.removeprefix("# layer-migrate:").strip()) for f, ln, t in self.markers]
+        out += [(f, ln, f"file skipped ({why}): migrate it by hand or make it parse, then run again")
+                for f, ln, why in self.layer_skipped]
+        return sorted(out)
+
+    def closing_line(self) -> str:
+        n = len(self.needs_you())
+        text = f"{n} site{'s' if n != 1 else ''} need{'s' if n == 1 else ''} you before this code can run " \
+               f"against {self.target}"
+        return ("migration incomplete: " + text) if self.incomplete else text
+
     def to_json(self) -> dict:
         return {
             "target": self.target,
@@ -59,6 +83,9 @@ class Summary:
                       for rule, v in sorted(self.per_rule.items())},
             "markers": [{"file": f, "line": ln, "text": t} for f, ln, t in sorted(self.markers)],
             "skipped": [{"file": f, "reason": why} for f, why in self.skipped],
+            "incomplete": self.incomplete,
+            "needs_you": [{"file": f, "line": ln, "fix": t} for f, ln, t in self.needs_you()],
+            "summary": self.closing_line(),
             "errors": self.errors,
             "bots": self.bots_used,
             "changed_files": sorted(self.changed_files),
@@ -71,10 +98,10 @@ class Summary:
                  "| rule | files | sites rewritten | sites marked |", "|---|---:|---:|---:|"]
         for rule, (f, w, m) in sorted(self.per_rule.items()):
             lines.append(f"| `{rule}` | {f} | {w} | {m} |")
-        if self.markers:
-            lines += ["", "## Markers (what to do by hand)", ""]
-            for f, ln, t in sorted(self.markers):
-                lines.append(f"- `{f}:{ln}` — {t.removeprefix('# layer-migrate:').strip()}")
+        if self.needs_you():
+            lines += ["", "## What needs you (file:line — rule: fix)", ""]
+            for f, ln, t in self.needs_you():
+                lines.append(f"- `{f}:{ln}` — {t}")
         if self.bots_used:
             lines += ["", "## Bot identities the rewritten code sends as", "",
                       "Create each once (`POST /apps/:app/users/<id>/identity` with "
@@ -85,6 +112,7 @@ class Summary:
             lines += ["", "## Skipped files", ""]
             for f, why in self.skipped:
                 lines.append(f"- `{f}`: {why}")
+        lines += ["", self.closing_line() + "."]
         return "\n".join(lines) + "\n"
 
     def write(self, path: str) -> None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import gc
+import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,8 @@ class Settings:
     disabled: tuple[str, ...] = ()
     enabled: tuple[str, ...] = ()
     identity_helper: HelperMode = "inline"
+    #: rewrite read-only files too (otherwise skipped with a note)
+    force: bool = False
 
 
 @dataclass
@@ -43,6 +47,9 @@ class FileResult:
     path: str
     changed: bool = False
     skipped: str | None = None
+    skipped_line: int = 1
+    #: skipped although it talks to the Platform API: the migration is incomplete
+    layer_skipped: bool = False
     error: str | None = None
     diff: str = ""
     events: list[tuple[str, str]] = field(default_factory=list)
@@ -130,6 +137,7 @@ def process_file(path: str, settings: Settings, mode: str) -> FileResult:
         if p.is_symlink():
             res.skipped = "symlink, not touched"
             return res
+        before = p.stat()
         data = p.read_bytes()
     except OSError as exc:
         res.error = f"{path}: cannot read: {exc.strerror or exc}"
@@ -138,6 +146,7 @@ def process_file(path: str, settings: Settings, mode: str) -> FileResult:
         out: Outcome = rewrite_source(data, _options(settings))
     except RecursionError:
         res.skipped = "too deeply nested for the parser"
+        res.layer_skipped = True
         return res
     except Exception as exc:  # a bug of ours must not stop a 10,000-file run
         res.error = f"{path}:1: internal error ({type(exc).__name__}: {exc}); file left unchanged — please report"
@@ -147,6 +156,8 @@ def process_file(path: str, settings: Settings, mode: str) -> FileResult:
         res.error = f"{path}:1: {out.skipped}"  # our bug: fail the run (exit 2), keep the file
         return res
     res.skipped = out.skipped
+    res.skipped_line = out.skipped_line
+    res.layer_skipped = out.layer_skipped
     res.events = [(e.rule, e.kind) for e in out.events]
     res.markers = out.markers
     res.bots_used = out.bots_used
@@ -156,8 +167,16 @@ def process_file(path: str, settings: Settings, mode: str) -> FileResult:
     if mode == "diff":
         res.diff = unified_diff(path, data, out.code)
     elif mode == "write":
+        if not settings.force and not (before.st_mode & 0o222 and os.access(p, os.W_OK)):
+            res.skipped = "read-only file: not rewritten (--force to rewrite it anyway)"
+            res.layer_skipped = True
+            res.changed = False
+            return res
         try:
-            atomic_write(p, out.code)
+            if not atomic_write(p, out.code, expect=(before, data)):
+                res.skipped = "changed by someone else during the run: not written (run again)"
+                res.layer_skipped = True
+                res.changed = False
         except OSError as exc:
             res.error = f"{path}: cannot write: {exc.strerror or exc}"
     return res
@@ -169,15 +188,37 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
     return "".join(difflib.unified_diff(a, b, fromfile=f"a/{path.lstrip('/')}", tofile=f"b/{path.lstrip('/')}"))
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same directory and ``os.replace``: never a half-written file."""
+def _unchanged(path: Path, before: os.stat_result, content: bytes) -> bool:
+    st = path.stat()
+    if (st.st_mtime_ns, st.st_size, st.st_ino) != (before.st_mtime_ns, before.st_size, before.st_ino):
+        return False
+    return hashlib.blake2b(path.read_bytes()).digest() == hashlib.blake2b(content).digest()
+
+
+def atomic_write(path: Path, data: bytes, expect: tuple[os.stat_result, bytes] | None = None) -> bool:
+    """Write via a temp file in the same directory and ``os.replace``: never a half-written file.
+
+    Mode and (where permitted, e.g. as root) owner and group are kept. With ``expect`` (the stat
+    and bytes read before rewriting) the file is compared again — mtime, size, inode and a hash —
+    right before the replace; if someone changed it meanwhile nothing is written and False is
+    returned (their edit wins; the next run picks it up).
+    """
     st = path.stat()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".layer-migrate", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.chmod(tmp, st.st_mode & 0o7777)
+        if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:  # not root: the file becomes ours, as with any editor
+                pass
+        if expect is not None and not _unchanged(path, *expect):
+            os.unlink(tmp)
+            return False
         os.replace(tmp, path)
+        return True
     except BaseException:
         try:
             os.unlink(tmp)
@@ -191,13 +232,17 @@ def _run_one(args: tuple[str, Settings, str]) -> FileResult:
 
 
 def run(files: list[Path], settings: Settings, mode: str, jobs: int = 1,
-        progress: Callable[[FileResult], None] | None = None) -> Iterator[FileResult]:
-    """Process ``files`` (in order of completion when ``jobs > 1``), yielding each result."""
+        progress: Callable[[FileResult], None] | None = None,
+        _work: Callable[[tuple[str, Settings, str]], FileResult] | None = None) -> Iterator[FileResult]:
+    """Process ``files`` (in order of completion when ``jobs > 1``), yielding each result.
+
+    ``_work`` replaces the per-file function (tests: a worker that crashes)."""
+    work_fn = _work or _run_one
     _options(settings)  # validate the bot map etc. before spawning workers
     work = [(str(f), settings, mode) for f in files]
     if jobs <= 1 or len(work) < 8:
         for item in work:
-            r = _run_one(item)
+            r = work_fn(item)
             if progress:
                 progress(r)
             yield r
@@ -207,11 +252,32 @@ def run(files: list[Path], settings: Settings, mode: str, jobs: int = 1,
     # collector from walking (and so copying) every inherited object.
     gc.collect()
     gc.freeze()
+    done: set[str] = set()
     try:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for r in pool.map(_run_one, work, chunksize=chunk):
+            for r in pool.map(work_fn, work, chunksize=chunk):
+                done.add(r.path)
+                if progress:
+                    progress(r)
+                yield r
+    except BrokenProcessPool:
+        # A worker died (the native parser can crash the process on pathological input, despite
+        # the nesting guard): every file not yet answered is redone alone in its own process, so
+        # only the culprit is lost — and reported.
+        for item in work:
+            if item[0] not in done:
+                r = _isolated(item, work_fn)
                 if progress:
                     progress(r)
                 yield r
     finally:
         gc.unfreeze()
+
+
+def _isolated(item: tuple[str, Settings, str],
+              work_fn: Callable[[tuple[str, Settings, str]], FileResult]) -> FileResult:
+    try:
+        with ProcessPoolExecutor(max_workers=1) as pool:
+            return pool.submit(work_fn, item).result()
+    except BrokenProcessPool:
+        return FileResult(path=item[0], skipped="the parser crashed on this file: not rewritten", layer_skipped=True)

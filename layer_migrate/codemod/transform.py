@@ -31,12 +31,11 @@ from .blockurl import (
     _strip_blocks,
 )
 from .collect import Collected
-from .cstutil import dict_items, is_dict_like, make_str
+from .cstutil import dict_items, dict_keys, is_dict_like, make_str
 from .facts_table import FactIndex
 from .identity_expr import IdentityBuilder
 from .nodes import (
     MARKER_PREFIX,
-    R_PARTICIPANTS_READ,
     Event,
     FileContext,
     _is_key_read,
@@ -44,7 +43,9 @@ from .nodes import (
     _user_ids_of,
 )
 from .payloads import PayloadRewrites
+from .prelude import Prelude, is_helper_call
 from .reads import ReadRewrites
+from .trace import Tracer
 
 #: Statement node types markers attach to (a set of concrete types: ``isinstance`` against the
 #: abstract BaseCompoundStatement costs an ABC check on every node of every file).
@@ -88,8 +89,11 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
     """Rewrites one module; ``events`` and ``bots_used`` say what it did (for the report)."""
 
     def __init__(self, index: FactIndex, collected: Collected, builder: IdentityBuilder,
-                 bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None) -> None:
+                 bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None,
+                 prelude: Prelude | None = None, tracer: Tracer | None = None) -> None:
         super().__init__()
+        self.prelude = prelude or Prelude(bots=dict(bots.mapping) if bots is not None else {})
+        self.tracer = tracer
         self.skip = skip or set()
         self.index = index
         self.col = collected
@@ -220,8 +224,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             if (isinstance(part, cst.FormattedStringText) and "vnd.layer+json" in part.value
                     and re.search(r"version\s*=\s*$", part.value)
                     and isinstance(parts[i + 1], cst.FormattedStringExpression)):
-                rule = "hdr.accept.v3" if self.index.target == "3.0" else "hdr.accept.v2"
-                if self.index.enabled(rule):
+                rule = self.index.accept_rule
+                if rule is not None:
                     self._mark(rule, f"the Accept version comes from an expression: make it {self.index.target}")
         return updated_node
 
@@ -238,18 +242,35 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             return updated_node
         target = updated_node.targets[0].target
         if isinstance(target, cst.Name):
-            # remember `sender = msg["sender"]` (R24 markers), `status = msg["recipient_status"]` (R25)
+            sender_rule = self._r_sender
+            if sender_rule is not None and _is_key_read(updated_node.value, "sender") \
+                    and not is_helper_call(updated_node.value):
+                # `sender = msg["sender"]`: the 1.x shape at the parse site (R24)
+                self._sender_names.discard(target.value)
+                self._done(sender_rule)
+                return updated_node.with_changes(value=self.prelude.call("_layer_v1_sender", updated_node.value))
+            # remember `status = msg["recipient_status"]` (R25)
             for names, key in ((self._sender_names, "sender"), (self._status_names, "recipient_status")):
                 if _is_key_read(updated_node.value, key):
                     names.add(target.value)
                 else:
                     names.discard(target.value)
             if self._participants_read(updated_node.value):  # `users = conv["participants"]` (R15)
-                self._done(R_PARTICIPANTS_READ)
+                self._done(self._r_participants)  # type: ignore[arg-type]
                 return updated_node.with_changes(value=_user_ids_of(updated_node.value))
         if isinstance(target, cst.Subscript) and _literal_key(target) == "sender" \
                 and is_dict_like(updated_node.value):  # `body["sender"] = {"user_id": u}` (R21/R22)
             return self._sender_item(target, updated_node)
+        if isinstance(target, cst.Subscript) and _literal_key(target) == "recipients" \
+                and isinstance(updated_node.value, (cst.Name, cst.Call, cst.Attribute)) \
+                and not is_helper_call(updated_node.value) and self._is_notification_name(target.value):
+            # `data["recipients"] = overrides` in the function that builds a notification dict:
+            # the v1 map (or list) is converted where it is built (R26)
+            fact = self._overrides_fact()
+            if fact is not None:
+                self._done(fact.rule)
+                return updated_node.with_changes(
+                    value=self.prelude.call("_layer_notification_recipients", updated_node.value))
         if isinstance(target, cst.Subscript) and _literal_key(target) == "recipients" \
                 and self._looks_like_overrides(updated_node.value):
             fact = self._overrides_fact()
@@ -258,6 +279,14 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 if new is not updated_node.value:
                     return updated_node.with_changes(value=new)
         return updated_node
+
+    def _is_notification_name(self, node: cst.BaseExpression) -> bool:
+        """``node`` names a dict assigned in this scope with a notification's keys (text/sound)."""
+        if not isinstance(node, cst.Name):
+            return False
+        value = self.col.assigns.get((self._scopes[-1], node.value))
+        return bool(value) and len(value) == 1 and is_dict_like(value[0]) and bool(
+            dict_keys(value[0]) & {"text", "sound"}) and not dict_keys(value[0]) & {"sender", "parts"}
 
     def _sender_item(self, target: cst.Subscript, assign: cst.Assign) -> cst.Assign:
         """Apply the ``sender.*`` facts to ``x["sender"] = {...}`` as if it were inside the body."""

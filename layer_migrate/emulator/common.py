@@ -25,6 +25,8 @@ def existing_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
     """The user named in a ``/users/:user_id/...`` path; 404 when unknown (June 2016 rule)."""
     user = ctx.store.user(user_id)
     if user is None:
+        if not ctx.since("user_404"):
+            return ensure_user(ctx, user_id)  # before 2016-06-21 users were created on the fly
         raise user_not_found(user_id)
     return user
 
@@ -36,6 +38,29 @@ def ensure_user(ctx: Ctx, user_id: str) -> dict[str, Any]:
         user = {"user_id": user_id, "created_at": now(), "identity": None, "suspended": False, "badge": 0}
         ctx.store.put_user(user)
     return user
+
+
+#: The identity a participant has without an explicit create (R21): profile fields unset.
+IMPLICIT_IDENTITY: dict[str, Any] = {"display_name": None, "avatar_url": None, "first_name": None,
+                                     "last_name": None, "phone_number": None, "email_address": None,
+                                     "public_key": None, "metadata": None, "identity_type": "user"}
+
+
+def identity_of(ctx: Ctx, user: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The user's Identity as 2.0/3.0 see it, or ``None``.
+
+    R21: "participants get identities implicitly" — at 2.0+ a participant of a live
+    conversation has an (empty) Identity even if none was created, so it can be a ``sender_id``
+    and its identity GET answers 200. 1.x had no such notion (its identity GET shows only
+    explicitly created profiles). An explicit DELETE of the identity removes the implicit one too.
+    """
+    if user is None:
+        return None
+    if user.get("identity"):
+        return user["identity"]
+    if ctx.v1 or user.get("identity_deleted") or not ctx.store.is_participant(user["user_id"]):
+        return None
+    return dict(IMPLICIT_IDENTITY)
 
 
 def users_map(ctx: Ctx, user_ids: Any) -> dict[str, dict[str, Any]]:

@@ -32,13 +32,14 @@ from .common import (
 )
 from .http import Ctx, Reply, paginate
 from .ids import new_uuid, now, uuid_from
+from .settings import EmulatedFailure
 from .validate import boolean, metadata, patch_user_operand, user_list
 
 CREATE_KEYS = {"participants", "distinct", "metadata", "significance"}
 
 
 def _check_blocks(ctx: Ctx, participants: list[str]) -> None:
-    if not ctx.app.enforce_blocks:
+    if not ctx.settings.enforce_blocks:
         return
     pair = ctx.store.is_blocked_between(participants)
     if pair:
@@ -51,12 +52,18 @@ def _check_blocks(ctx: Ctx, participants: list[str]) -> None:
 def render(ctx: Ctx, conv: dict[str, Any], user: str | None = None) -> dict[str, Any]:
     users = users_map(ctx, conv["participants"])
     if user is None:
-        return ctx.render.conversation(ctx.version, conv, users)
-    last = ctx.store.last_message(conv["uuid"])
-    if last is not None:
-        users.update(users_map(ctx, [last["sender"].get("user_id")]))
-    return ctx.render.conversation(ctx.version, conv, users, user=user,
-                                   unread=unread_count(ctx, conv["uuid"], user), last_message=last)
+        out = ctx.render.conversation(ctx.version, conv, users)
+    else:
+        last = ctx.store.last_message(conv["uuid"])
+        if last is not None:
+            users.update(users_map(ctx, [last["sender"].get("user_id")]))
+        out = ctx.render.conversation(ctx.version, conv, users, user=user,
+                                      unread=unread_count(ctx, conv["uuid"], user), last_message=last)
+        if user in conv.get("rejoined", ()) and not ctx.since("rejoin_full_list"):
+            out["participants"] = []  # the bug fixed on 2016-08-30
+    if not ctx.since("messages_url"):
+        out.pop("messages_url", None)  # added 2015-10-09
+    return out
 
 
 def create(ctx: Ctx) -> Reply:
@@ -66,12 +73,16 @@ def create(ctx: Ctx) -> Reply:
         prop = sorted(unknown)[0]
         raise invalid_property(prop, f"Unknown conversation property '{prop}'")
     if body.get("participants") is None:
+        if body.get("metadata") is not None and not ctx.since("metadata_no_participants"):
+            raise EmulatedFailure("conversation with metadata and no participants (fixed 2015-08-02)")
         raise missing_property("participants")
     participants = user_list(body["participants"], ctx.version, "participants", lenient=ctx.lenient)
-    if len(participants) > ctx.app.max_participants:
-        raise invalid_property("participants", f"A conversation has at most {ctx.app.max_participants} participants")
-    distinct = boolean(body, "distinct", ctx.app.distinct_default)
+    if len(participants) > ctx.settings.max_participants:
+        raise invalid_property("participants", f"A conversation has at most {ctx.settings.max_participants} participants")
+    distinct = boolean(body, "distinct", ctx.settings.distinct_default)
     meta = metadata(body.get("metadata"))
+    if distinct and meta is not None and not ctx.since("distinct_metadata"):
+        raise invalid_property("metadata", "Distinct conversations cannot be created with metadata")
     significance = body.get("significance")
     if significance is not None and (ctx.version != "3.0" or not isinstance(significance, dict)):
         raise invalid_property("significance", "Property 'significance' is a 3.0 object")
@@ -83,9 +94,10 @@ def create(ctx: Ctx) -> Reply:
         existing = ctx.store.find_distinct(key)
         if existing is not None:
             if meta is None or meta == existing.get("metadata"):
-                headers = ({"location": f"/apps/{ctx.render.app_id}/conversations/{existing['uuid']}"}
-                           if ctx.app.distinct_location else {})
-                return Reply(200, render(ctx, existing), headers)
+                location = {"location": f"/apps/{ctx.render.app_id}/conversations/{existing['uuid']}"}
+                if not ctx.since("distinct_200"):
+                    return Reply(303, render(ctx, existing), location)  # before 2015-09-16
+                return Reply(200, render(ctx, existing), location if ctx.settings.distinct_location else {})
             raise LayerError("conflict", "The requested Distinct Conversation was found but had metadata "
                                          "that did not match your request.", data=render(ctx, existing))
     conv = {"uuid": new_uuid(), "created_at": now(), "participants": participants, "distinct": distinct,
@@ -94,6 +106,10 @@ def create(ctx: Ctx) -> Reply:
         conv["significance"] = significance
     ctx.store.put_conversation(conv)
     ctx.emit("conversation.created", conversation=conv["uuid"])
+    if meta is not None and not ctx.since("atomic_metadata_create"):
+        # before 2015-12-29 the metadata arrived as a separate update webhook
+        ctx.emit("conversation.updated", conversation=conv["uuid"],
+                 changes=[{"property": "metadata", "before": None, "after": meta}])
     return Reply(201, render(ctx, conv))
 
 
@@ -103,6 +119,8 @@ def get(ctx: Ctx) -> Reply:
 
 def delete(ctx: Ctx) -> Reply:
     conv = conversation_any(ctx)
+    if conv.get("deleted_at") and not ctx.since("delete_deleted_ok"):
+        raise LayerError("object_deleted", "The referenced conversation has been deleted.")
     if not conv.get("deleted_at"):
         conv["deleted_at"] = now()
         conv["distinct_key"] = None
@@ -139,6 +157,8 @@ def patch(ctx: Ctx) -> Reply:
         where = f"Layer-Patch operation {i}"
         path = lp.split_path(op["property"])
         if path[0] == "participants" and len(path) == 1:
+            if not ctx.since("patch_participants"):
+                raise invalid_property("participants", f"{where}: participants cannot be patched (before 2015-06-05)")
             target = _participant_op(ctx, op, where)
             if op["operation"] == "set":
                 participants = list(target)
@@ -149,6 +169,8 @@ def patch(ctx: Ctx) -> Reply:
                 participants.remove(target)
             touched_participants = True
         elif path[0] == "metadata":
+            if not ctx.since("patch_metadata"):
+                raise invalid_property("metadata", f"{where}: metadata cannot be patched (before 2015-06-23)")
             kind = op["operation"]
             if kind in ("add", "remove"):
                 raise invalid_property(op["property"], f"{where}: metadata supports only 'set' and 'delete'")
@@ -172,8 +194,8 @@ def patch(ctx: Ctx) -> Reply:
             touched_metadata = True
         else:
             raise invalid_property(op["property"], f"{where}: property '{op['property']}' cannot be patched")
-    if len(participants) > ctx.app.max_participants:
-        raise invalid_property("participants", f"A conversation has at most {ctx.app.max_participants} participants")
+    if len(participants) > ctx.settings.max_participants:
+        raise invalid_property("participants", f"A conversation has at most {ctx.settings.max_participants} participants")
     changes: list[dict[str, Any]] = []
     if touched_participants:
         added = [u for u in participants if u not in conv["participants"]]
@@ -182,6 +204,9 @@ def patch(ctx: Ctx) -> Reply:
             _check_blocks(ctx, participants)
         for uid in added:
             ensure_user(ctx, uid)
+        rejoined = [u for u in added if u in conv.get("left", ())]
+        if rejoined:
+            conv["rejoined"] = sorted(set(conv.get("rejoined", [])) | set(rejoined))
         if added or removed:
             changes.append({"property": "participants", "added": added, "removed": removed})
             conv["participants"] = participants
@@ -215,6 +240,36 @@ def user_list_conversations(ctx: Ctx) -> Reply:
         ctx.query["from_id"] = uuid_from(from_id, "conversations") or from_id
     page, headers = paginate(convs, [c["uuid"] for c in convs], ctx)
     return Reply(200, [render(ctx, c, user=uid) for c in page], headers)
+
+
+def user_leave(ctx: Ctx) -> Reply:
+    """``DELETE /apps/:app/users/:uid/conversations/:cid?mode=…`` (spec §11, Client API).
+
+    ``mode=all_participants`` deletes the conversation for everyone; ``mode=my_devices&leave=true``
+    removes the user from the participants (a ``conversation.updated`` webhook); ``mode=my_devices``
+    alone only clears it from the user's devices, which a server cannot observe (204, no change).
+    """
+    uid = ctx.params["user"]
+    existing_user(ctx, uid)
+    conv = user_conversation(ctx, uid)
+    mode = ctx.query.get("mode")
+    if mode not in ("all_participants", "my_devices"):
+        raise invalid_property("mode", "mode must be 'all_participants' or 'my_devices'")
+    if mode == "all_participants":
+        conv["deleted_at"] = now()
+        conv["distinct_key"] = None
+        ctx.store.put_conversation(conv)
+        ctx.emit("conversation.deleted", conversation=conv["uuid"])
+        return Reply(204)
+    if ctx.query.get("leave", "false").lower() == "true":
+        conv["participants"] = [u for u in conv["participants"] if u != uid]
+        conv["left"] = sorted(set(conv.get("left", [])) | {uid})
+        conv["distinct"] = False
+        conv["distinct_key"] = None
+        ctx.store.put_conversation(conv)
+        ctx.emit("conversation.updated", conversation=conv["uuid"],
+                 changes=[{"property": "participants", "added": [], "removed": [uid]}])
+    return Reply(204)
 
 
 def user_get_conversation(ctx: Ctx) -> Reply:

@@ -16,8 +16,8 @@ from ..errors import LayerError, invalid_property, invalid_request
 from ..versions import is_v1
 
 if TYPE_CHECKING:
-    from .app import EmulatorApp
     from .render import Renderer
+    from .settings import Settings
     from .store import Store
 
 #: Default and maximum ``page_size`` (§1.7); Following/identities lists use 500.
@@ -36,7 +36,7 @@ class Reply:
 class Ctx:
     """Everything a handler may look at. ``params`` are percent-decoded path parameters."""
 
-    app: EmulatorApp
+    settings: Settings
     method: str
     path: str
     query: dict[str, str]
@@ -55,15 +55,19 @@ class Ctx:
 
     @property
     def lenient(self) -> bool:
-        return self.app.lenient
+        return self.settings.lenient
 
     @property
     def store(self) -> Store:
-        return self.app.store
+        return self.settings.store
 
     @property
     def render(self) -> Renderer:
-        return self.app.renderer
+        return self.settings.renderer
+
+    def since(self, key: str) -> bool:
+        """Whether the dated change ``key`` (timeline.py) is in effect for this request."""
+        return self.settings.timeline.since(key, self.version)
 
     def json(self, *, required: bool = True) -> Any:
         """The parsed JSON body; 400 ``invalid_request`` when it is not JSON (never a 500)."""

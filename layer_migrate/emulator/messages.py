@@ -22,6 +22,7 @@ INFERRED choices:
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -29,6 +30,7 @@ from ..errors import LayerError, invalid_property, invalid_request, missing_prop
 from .common import (
     ensure_user,
     existing_user,
+    identity_of,
     live_conversation,
     message_any,
     message_in,
@@ -39,13 +41,30 @@ from .http import Ctx, Reply, page_params
 from .ids import new_uuid, now, uuid_from
 from .validate import assign_part_ids, notification, part, parts, reject_unknown_keys, user_ref
 
+#: Store keys of delayed messages waiting for their time, and of those never sent (§5.5).
+SCHEDULED = "scheduled_messages"
+DROPPED = "dropped_messages"
 V1_KEYS = {"sender", "parts", "notification", "schedule"}
 V2_KEYS = {"sender_id", "parts", "notification", "schedule"}
 
 
 def render(ctx: Ctx, msg: dict[str, Any], *, user: str | None = None, url_kind: str = "get") -> dict[str, Any]:
     users = users_map(ctx, [msg["sender"].get("user_id")])
-    return ctx.render.message(ctx.version, msg, users, user=user, url_kind=url_kind)
+    out = ctx.render.message(ctx.version, msg, users, user=user, url_kind=url_kind)
+    if ctx.version == "2.0" and ctx.since("message_updating_2_0"):
+        out["updated_at"] = msg.get("updated_at") or msg["sent_at"]  # 2.0 message updating, 2017-09-28
+    return out
+
+
+def _decoded_echo(rendered: dict[str, Any]) -> None:
+    """OBS (v1.0, Feb 2016): a base64 part came back decoded, without ``encoding``."""
+    for p in rendered["parts"]:
+        if p.get("encoding") == "base64":
+            try:
+                p["body"] = base64.b64decode(p["body"]).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                continue
+            del p["encoding"]
 
 
 def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> dict[str, Any]:
@@ -58,9 +77,11 @@ def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> 
         # same error directly and through the proxy.
         if not isinstance(sender, dict):
             raise invalid_property("sender", "Property 'sender' must be an object with 'user_id' or 'name'")
+        # Profile keys beside user_id/name are ignored: LayerClient 0.1.10 sends its whole
+        # Sender (display_name, avatar_url, ...) as ``sender`` (docs/emulator.md).
         uid, name = sender.get("user_id"), sender.get("name")
-        if set(sender) - {"user_id", "name"}:
-            raise invalid_property("sender", "Property 'sender' must be an object with 'user_id' or 'name'")
+        if uid is not None and name is not None and not ctx.since("sender_both_error"):
+            name = None  # before 2015-07-10 both were taken: the user id won
         if uid is not None and name is not None:
             raise invalid_property("sender", "Only one of 'sender.name' and 'sender.user_id' may be given")
         if uid is None and name is None:
@@ -84,8 +105,9 @@ def sender_of(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> 
         raise missing_property("sender_id")
     uid = user_ref(ref, ctx.version, "sender_id", lenient=ctx.lenient)
     user = ctx.store.user(uid)
-    if user is None or not user.get("identity"):
+    if identity_of(ctx, user) is None:
         raise invalid_property("sender_id", f"An Identity must exist to use it as the sender_id ({ref})")
+    assert user is not None
     if user.get("suspended"):
         raise LayerError("user_suspended", f"User {uid} is suspended and cannot send messages.")
     return {"user_id": uid}
@@ -118,31 +140,73 @@ def _draft(ctx: Ctx, conv: dict[str, Any], body: Any, in_batch: bool) -> tuple[d
     reject_unknown_keys(ctx, body, V1_KEYS if ctx.v1 else V2_KEYS, "message")
     sender = sender_of(ctx, body)
     neutral_parts = parts(body.get("parts"), ctx.version, allow_ids=ctx.version == "3.0",
-                          content_exists=lambda c: ctx.store.content(c) is not None)
+                          content_exists=lambda c: ctx.store.content(c) is not None, since=ctx.since)
     note = notification(body.get("notification"), ctx.version, lenient=ctx.lenient)
+    if body.get("schedule") is not None and not ctx.since("delayed_messages"):
+        raise invalid_property("schedule", f"Unknown message property 'schedule' in version {ctx.version}")
     delay = _schedule(body.get("schedule"), in_batch=in_batch)
     return {"sender": sender, "parts": neutral_parts, "notification": note}, delay
 
 
-def _store(ctx: Ctx, conv: dict[str, Any], draft: dict[str, Any], when: datetime) -> dict[str, Any]:
-    stamp = when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _stamp(when: datetime) -> str:
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _build(ctx: Ctx, conv: dict[str, Any], draft: dict[str, Any], when: datetime) -> dict[str, Any]:
+    stamp = _stamp(when)
     assign_part_ids(draft["parts"])
     for p in draft["parts"]:
         p["updated_at"] = stamp
     sender_uid = draft["sender"].get("user_id")
-    status = {u: ("read" if u == sender_uid else "sent") for u in conv["participants"]}
-    msg = {"uuid": new_uuid(), "conversation": conv["uuid"], "sent_at": stamp, "updated_at": stamp,
-           "sender": draft["sender"], "parts": draft["parts"], "recipient_status": status,
-           "notification": draft["notification"], "deleted_at": None}
-    ctx.store.put_message(msg)
-    if draft["notification"] is not None:
-        ctx.store.add_notification({
-            "source": "message", "message": f"layer:///messages/{msg['uuid']}", "created_at": stamp,
+    own = "read" if ctx.since("sender_read") else "sent"  # 2015-11-18
+    status = {u: (own if u == sender_uid else "sent") for u in conv["participants"]}
+    return {"uuid": new_uuid(), "conversation": conv["uuid"], "sent_at": stamp, "updated_at": stamp,
+            "sender": draft["sender"], "parts": draft["parts"], "recipient_status": status,
+            "notification": draft["notification"], "deleted_at": None}
+
+
+def _commit(store: Any, emit: Any, conv: dict[str, Any], msg: dict[str, Any], version: str) -> None:
+    """Store a built message, its push request and its webhook event."""
+    store.put_message(msg)
+    note, sender_uid = msg["notification"], msg["sender"].get("user_id")
+    if note is not None:
+        store.add_notification({
+            "source": "message", "message": f"layer:///messages/{msg['uuid']}", "created_at": msg["sent_at"],
             "recipients": [u for u in conv["participants"] if u != sender_uid],
-            "notification": draft["notification"]["root"], "overrides": draft["notification"]["overrides"],
-            "version": ctx.version})
-    ctx.emit("message.sent", message=msg["uuid"])
-    return msg
+            "notification": note["root"], "overrides": note["overrides"], "version": version})
+    emit("message.sent", message=msg["uuid"])
+
+
+def release_due(ctx: Ctx) -> None:
+    """Send the delayed messages whose time has come (§5.5), inside the current transaction.
+
+    A message is dropped instead (kept in ``emu.store.get_kv("dropped_messages")``) when its
+    conversation was deleted or its user sender is no longer a participant meanwhile.
+    """
+    pending = ctx.store.get_kv(SCHEDULED) or []
+    if not pending:
+        return
+    clock = ctx.settings.clock()
+    due = [e for e in pending if e["due"] <= clock]
+    if not due:
+        return
+    ctx.store.put_kv(SCHEDULED, [e for e in pending if e["due"] > clock])
+    dropped = ctx.store.get_kv(DROPPED) or []
+    for entry in sorted(due, key=lambda e: e["due"]):
+        msg = entry["message"]
+        conv = ctx.store.conversation(msg["conversation"])
+        sender_uid = msg["sender"].get("user_id")
+        if conv is None or conv.get("deleted_at"):
+            dropped.append({"message": msg["uuid"], "reason": "conversation deleted"})
+            continue
+        if sender_uid is not None and sender_uid not in conv["participants"]:
+            dropped.append({"message": msg["uuid"], "reason": "sender removed"})
+            continue
+        # recipients are the participants at delivery time
+        own = msg["recipient_status"].get(sender_uid, "read")
+        msg["recipient_status"] = {u: (own if u == sender_uid else "sent") for u in conv["participants"]}
+        _commit(ctx.store, ctx.emit, conv, msg, entry["version"])
+    ctx.store.put_kv(DROPPED, dropped)
 
 
 def send(ctx: Ctx) -> Reply:
@@ -157,13 +221,26 @@ def send(ctx: Ctx) -> Reply:
     elif not isinstance(body, dict):
         raise invalid_request("Request body must be a JSON object.")
     drafts = [_draft(ctx, conv, b, batch) for b in (body if batch else [body])]
-    start = datetime.now(timezone.utc)
+    now_s = ctx.settings.clock()
+    start = datetime.fromtimestamp(now_s, timezone.utc)
     offset = 0.0
     created = []
+    scheduled = ctx.store.get_kv(SCHEDULED) or []
     for draft, delay in drafts:
         offset += delay or 0.0
-        created.append(_store(ctx, conv, draft, start + timedelta(seconds=offset)))
+        msg = _build(ctx, conv, draft, start + timedelta(seconds=offset))
+        if offset > 0:
+            # a delayed message really waits: invisible until its time (release_due)
+            scheduled.append({"due": now_s + offset, "message": msg, "version": ctx.version})
+        else:
+            _commit(ctx.store, ctx.emit, conv, msg, ctx.version)
+        created.append(msg)
+    if offset > 0:
+        ctx.store.put_kv(SCHEDULED, scheduled)
     rendered = [render(ctx, m, url_kind="send") for m in created]
+    if not ctx.since("explicit_nulls"):
+        for r in rendered:
+            _decoded_echo(r)
     if batch:
         return Reply(202, rendered)
     if drafts[0][1] is not None:
@@ -279,6 +356,8 @@ def _render_part(ctx: Ctx, msg: dict[str, Any], p: dict[str, Any], url: str) -> 
 
 def _find_part(ctx: Ctx, msg: dict[str, Any]) -> dict[str, Any]:
     puuid = ctx.params["part"].rsplit("/", 1)[-1].lower()
+    if ctx.version != "3.0" and puuid.isdigit() and int(puuid) < len(msg["parts"]):
+        return msg["parts"][int(puuid)]  # 2.0 names parts by index (§5.4); the UUID form works too
     for p in msg["parts"]:
         if p["uuid"] == puuid:
             return p

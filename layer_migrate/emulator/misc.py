@@ -15,6 +15,7 @@ INFERRED choices:
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from ..errors import LayerError, invalid_property, missing_property, not_found
@@ -23,17 +24,24 @@ from .common import ensure_user, live_conversation, users_map
 from .http import Ctx, Reply
 from .ids import new_uuid, now, uuid_from
 from .messages import sender_of
+from .settings import EmulatedFailure
 from .validate import assign_part_ids, notification, parts, reject_unknown_keys, user_list
 
 ANNOUNCEMENT_KEYS_V1 = {"recipients", "sender", "parts", "notification"}
 ANNOUNCEMENT_KEYS_V2 = {"recipients", "sender_id", "parts", "notification"}
 
 
-def _recipients(ctx: Ctx, body: dict[str, Any]) -> list[str]:
+def _recipients(ctx: Ctx, body: dict[str, Any], *, announcement: bool = False) -> list[str]:
     value = body.get("recipients")
+    def everyone() -> list[str]:
+        return [u["user_id"] for u in ctx.store.users()]
     if value is None:
+        if announcement and not ctx.since("everyone_explicit"):
+            return everyone()  # before 2015-06-17 omitted recipients meant everyone
         raise missing_property("recipients")
     if value == "everyone":
+        if announcement and ctx.v1 and not ctx.since("everyone_refused"):
+            return everyone()  # explicit "everyone": 2015-06-17 … 2015-11-30
         raise invalid_property("recipients", "Property 'recipients' must be an array of user ids; "
                                              "\"everyone\" is no longer supported")
     recips = user_list(value, ctx.version, "recipients", lenient=ctx.lenient)
@@ -45,14 +53,19 @@ def _recipients(ctx: Ctx, body: dict[str, Any]) -> list[str]:
 def announcement(ctx: Ctx) -> Reply:
     body = ctx.json_object()
     reject_unknown_keys(ctx, body, ANNOUNCEMENT_KEYS_V1 if ctx.v1 else ANNOUNCEMENT_KEYS_V2, "announcement")
-    recips = _recipients(ctx, body)
+    recips = _recipients(ctx, body, announcement=True)
     sender = sender_of(ctx, body, announcement=True)
-    neutral_parts = parts(body.get("parts"), ctx.version, allow_ids=ctx.version == "3.0")
+    neutral_parts = parts(body.get("parts"), ctx.version, allow_ids=ctx.version == "3.0", since=ctx.since)
     assign_part_ids(neutral_parts)
     note = notification(body.get("notification"), ctx.version, lenient=ctx.lenient)
     stamp = now()
     for p in neutral_parts:
         p["updated_at"] = stamp
+    if "announcement_enqueue" in ctx.settings.faults:
+        if ctx.since("announcement_503"):
+            raise LayerError("service_unavailable", "The announcement could not be enqueued; try again later.",
+                             status=503)
+        raise EmulatedFailure("announcement queue unavailable (fault switch)")
     ann = {"uuid": new_uuid(), "sent_at": stamp, "sender": sender, "recipients": recips,
            "parts": neutral_parts, "notification": note}
     ctx.store.put_announcement(ann)
@@ -175,13 +188,16 @@ def export_schedule_get(ctx: Ctx) -> Reply:
 # -- rich content ----------------------------------------------------------------------------
 
 def _render_content(ctx: Ctx, c: dict[str, Any], *, bare_id: bool = False) -> dict[str, Any]:
-    base = ctx.app.local_url
-    uploaded = c.get("uploaded")
-    return {"id": c["uuid"] if bare_id else f"layer:///content/{c['uuid']}", "size": c["size"],
-            "upload_url": None if uploaded else f"{base}/_emulator/content/{c['uuid']}",
-            "download_url": f"{base}/_emulator/content/{c['uuid']}" if uploaded else None,
-            "refresh_url": f"{ctx.render.app_url}/conversations/{c['conversation']}/content/{c['uuid']}",
-            "expiration": None}
+    base = ctx.settings.local_url
+    if not c.get("uploaded"):
+        return {"id": c["uuid"] if bare_id else f"layer:///content/{c['uuid']}", "size": c["size"],
+                "upload_url": f"{base}/_emulator/content/{c['uuid']}?upload_token={c.get('upload_token', '')}",
+                "download_url": None, "refresh_url": None, "expiration": None}
+    out = ctx.render.content(c, c["conversation"])
+    out["upload_url"] = None
+    if bare_id:
+        out["id"] = c["uuid"]  # the refresh response shows a bare UUID (§8, DOC-BUG kept)
+    return out
 
 
 def content_create(ctx: Ctx) -> Reply:
@@ -199,7 +215,8 @@ def content_create(ctx: Ctx) -> Reply:
     if size <= 0:
         raise invalid_property("Upload-Content-Length", "Upload-Content-Length must be positive")
     c = {"uuid": new_uuid(), "conversation": conv["uuid"], "size": size, "mime_type": ctype,
-         "origin": ctx.headers.get("upload-origin"), "uploaded": False, "created_at": now()}
+         "origin": ctx.headers.get("upload-origin"), "uploaded": False, "created_at": now(),
+         "upload_token": secrets.token_urlsafe(16)}
     ctx.store.put_content(c)
     return Reply(201, _render_content(ctx, c),
                  {"location": f"/apps/{ctx.render.app_id}/conversations/{conv['uuid']}/content/{c['uuid']}"})

@@ -20,7 +20,7 @@ Choices that the spec leaves open (INFERRED, documented once here):
   ``system_unread_fields="strip"`` omits them there, like the engine's option); webhook
   payloads carry neither. ``position`` appears in 3.0 messages and in the user-perspective
   ``last_message`` of every version. ``updated_at`` (message and parts), part ``url``/
-  ``message_url`` and ``receipts_url`` are 3.0 only (2.0's late message updating is not modelled).
+  ``message_url`` and ``receipts_url`` are 3.0 only (2.0 gains message ``updated_at`` from 2017-09-28: messages.py).
 * 2.0 announcements print ``recipients`` as identity ids, like 3.0 (DOC-BUG 9 resolved towards
   the request shape). Announcements carry no ``recipient_status``.
 * Identity GET: 1.x profile fields only; 2.0 and 3.0 add ``id``, ``url``, ``user_id`` and a
@@ -48,6 +48,27 @@ class Renderer:
         self.base = base_url.rstrip("/")
         self.app_id = app_id
         self.app_url = f"{self.base}/apps/{app_id}"
+        #: Where the emulator serves content bytes (set once the socket is bound).
+        self.local_url = "http://127.0.0.1"
+        #: Lifetime of a rendered ``download_url`` (signed storage URLs expired, §8).
+        self.content_ttl = 3600.0
+        self.clock: Any = None
+
+    def content(self, c: dict[str, Any], conversation: str | None, *, webhook: bool = False) -> dict[str, Any]:
+        """A received rich-content reference (§8): a working ``download_url`` back to the
+        emulator, the Platform ``refresh_url`` (webhooks: without the conversation segment, as
+        documented) and the ``expiration`` of that download URL."""
+        import time
+        from datetime import datetime, timezone
+
+        clock = self.clock or time.time
+        expires = datetime.fromtimestamp(clock() + self.content_ttl, timezone.utc)
+        refresh = (f"{self.app_url}/content/{c['uuid']}" if webhook or conversation is None
+                   else f"{self.app_url}/conversations/{conversation}/content/{c['uuid']}")
+        return {"id": f"layer:///content/{c['uuid']}", "size": c["size"],
+                "download_url": f"{self.local_url}/_emulator/content/{c['uuid']}",
+                "refresh_url": refresh,
+                "expiration": expires.isoformat(timespec="seconds").replace("+00:00", "Z")}
 
     # -- identities ---------------------------------------------------------------------------
 
@@ -138,14 +159,12 @@ class Renderer:
     # -- messages -----------------------------------------------------------------------------
 
     def part(self, version: str, kind: str, owner_uuid: str, index: int, part: dict[str, Any],
-             message_url: str | None = None) -> dict[str, Any]:
+             message_url: str | None = None, *, conversation: str | None = None,
+             webhook: bool = False) -> dict[str, Any]:
         pid = part["uuid"] if version == "3.0" else str(index)
         out: dict[str, Any] = {"id": f"layer:///{kind}/{owner_uuid}/parts/{pid}", "mime_type": part["mime_type"]}
         if part.get("content") is not None:
-            c = part["content"]
-            out["content"] = {"id": f"layer:///content/{c['uuid']}", "size": c["size"],
-                              "download_url": c.get("download_url"), "refresh_url": c.get("refresh_url"),
-                              "expiration": c.get("expiration")}
+            out["content"] = self.content(part["content"], conversation, webhook=webhook)
         else:
             out["body"] = part["body"]
         if part.get("encoding") is not None:
@@ -179,7 +198,8 @@ class Renderer:
             "id": f"layer:///messages/{muuid}",
             "url": url,
             "conversation": self.conversation_ref(cuuid),
-            "parts": [self.part(version, "messages", muuid, i, p, nested) for i, p in enumerate(msg["parts"])],
+            "parts": [self.part(version, "messages", muuid, i, p, nested, conversation=cuuid, webhook=webhook)
+                      for i, p in enumerate(msg["parts"])],
             "sent_at": msg["sent_at"],
             "sender": self.sender(version, msg["sender"], users, single_key=single_key_sender),
             "recipient_status": self.recipient_status(version, msg["recipient_status"]),
@@ -194,7 +214,7 @@ class Renderer:
             out["is_unread"] = is_unread
             out["received_at"] = received
         if version == "3.0" or last:
-            out["position"] = msg["seq"]
+            out["position"] = msg.get("seq")  # None while a delayed message waits
         if version == "3.0":
             out["updated_at"] = msg.get("updated_at") or msg["sent_at"]
             out["receipts_url"] = f"{nested}/receipts"

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import uvicorn
@@ -49,6 +50,10 @@ class Emulator:
     on a distinct 200), ``system_unread_fields`` (``"null"`` or ``"strip"`` the system-perspective
     ``received_at``/``is_unread``), ``retry_base``/``retry_cap``/``max_attempts``/
     ``webhook_timeout`` (webhook delivery).
+
+    ``as_of`` (a :class:`datetime.date`) emulates the service at that date: every dated line of
+    the change log follows it (``timeline.py``; default: the latest behaviour). ``faults`` turns
+    on failure paths (``settings.FAULTS``); ``clock`` replaces ``time.time`` (delayed messages).
     """
 
     def __init__(self, *, lenient: bool = False, token: str = DEFAULT_TOKEN, db: str | None = None,
@@ -57,7 +62,10 @@ class Emulator:
                  distinct_default: bool = True, max_participants: int = 25,
                  retry_base: float = 1.0, retry_cap: float = 300.0, max_attempts: int = 12,
                  webhook_timeout: float = 5.0, enforce_blocks: bool = True, distinct_location: bool = False,
-                 system_unread_fields: str = "null", log_level: str = "warning") -> None:
+                 system_unread_fields: str = "null", log_level: str = "warning", as_of: date | None = None,
+                 faults: set[str] | frozenset[str] | None = None, clock: Callable[[], float] | None = None,
+                 max_header_bytes: int = 16 * 1024, header_timeout: float = 10.0,
+                 timeout_keep_alive: float = 30.0) -> None:
         self.app_id = app_id
         self.token = token
         self.lenient = lenient
@@ -71,7 +79,12 @@ class Emulator:
                                max_participants=max_participants, retry_base=retry_base, retry_cap=retry_cap,
                                max_attempts=max_attempts, webhook_timeout=webhook_timeout,
                                enforce_blocks=enforce_blocks, distinct_location=distinct_location,
-                               system_unread_fields=system_unread_fields)
+                               system_unread_fields=system_unread_fields, as_of=as_of, faults=faults,
+                               clock=clock)
+        self.as_of = as_of
+        self.max_header_bytes = max_header_bytes
+        self.header_timeout = header_timeout
+        self.timeout_keep_alive = timeout_keep_alive
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None

@@ -180,6 +180,12 @@ class Store:
             return self._all("SELECT c.data FROM conversations c JOIN members m ON m.conversation = c.uuid "
                              "WHERE m.user_id = ? AND c.deleted = 0", user_id)
 
+    def is_participant(self, user_id: str) -> bool:
+        """Whether ``user_id`` is a participant of at least one live conversation."""
+        with self.lock:
+            return self.conn.execute("SELECT 1 FROM members WHERE user_id = ? LIMIT 1",
+                                     (user_id,)).fetchone() is not None
+
     def conversations(self) -> list[dict[str, Any]]:
         with self.lock:
             return self._all("SELECT data FROM conversations ORDER BY seq")

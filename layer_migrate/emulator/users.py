@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import LayerError, invalid_property, missing_property, not_found
 from . import patch as lp
-from .common import ensure_user, existing_user, unread_count, users_map
+from .common import ensure_user, existing_user, identity_of, unread_count, users_map
 from .http import FOLLOWING_PAGE, Ctx, Reply, paginate
 from .ids import identity_uri, now, user_of_identity_uri
 from .validate import patch_user_operand, user_ref
@@ -58,6 +58,9 @@ def _identity_metadata(value: Any) -> dict[str, str] | None:
 
 
 def _identity_from_body(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    # ``user_id`` in the body is ignored: the path names the user, and LayerClient 0.1.10's
+    # ``replace_identity()`` sends it (evidence the service took it; docs/emulator.md).
+    body = {k: v for k, v in body.items() if k != "user_id"}
     unknown = set(body) - set(FIELD_LIMITS) - {"metadata", "identity_type", "type"}
     if unknown:
         prop = sorted(unknown)[0]
@@ -84,6 +87,7 @@ def identity_create(ctx: Ctx) -> Reply:
     ident = _identity_from_body(ctx, body)
     user = ensure_user(ctx, uid)
     user["identity"] = ident
+    user.pop("identity_deleted", None)
     ctx.store.put_user(user)
     ctx.emit("identity.created", user=uid)
     return Reply(201)
@@ -94,16 +98,19 @@ def identity_replace(ctx: Ctx) -> Reply:
     ident = _identity_from_body(ctx, ctx.json_object())
     user = ensure_user(ctx, uid)
     user["identity"] = ident
+    user.pop("identity_deleted", None)
     ctx.store.put_user(user)
     ctx.emit("identity.updated", user=uid)
     return Reply(204)
 
 
 def _user_with_identity(ctx: Ctx) -> dict[str, Any]:
+    """The path's user with its identity (explicit, or implicit for a 2.0+ participant, R21)."""
     user = existing_user(ctx, ctx.params["user"])
-    if not user.get("identity"):
+    ident = identity_of(ctx, user)
+    if ident is None:
         raise not_found(IDENTITY_NOT_FOUND)
-    return user
+    return dict(user, identity=ident)
 
 
 def identity_patch(ctx: Ctx) -> Reply:
@@ -158,6 +165,7 @@ def identity_get(ctx: Ctx) -> Reply:
 def identity_delete(ctx: Ctx) -> Reply:
     user = _user_with_identity(ctx)
     user["identity"] = None
+    user["identity_deleted"] = True
     ctx.store.put_user(user)
     ctx.emit("identity.deleted", user=user["user_id"])
     return Reply(204)
@@ -166,7 +174,8 @@ def identity_delete(ctx: Ctx) -> Reply:
 # -- user status, suspension, blocks ---------------------------------------------------------
 
 def user_get(ctx: Ctx) -> Reply:
-    return Reply(200, ctx.render.user_status(ctx.version, existing_user(ctx, ctx.params["user"])))
+    user = existing_user(ctx, ctx.params["user"])
+    return Reply(200, ctx.render.user_status(ctx.version, dict(user, identity=identity_of(ctx, user))))
 
 
 def user_patch(ctx: Ctx) -> Reply:
@@ -179,6 +188,9 @@ def user_patch(ctx: Ctx) -> Reply:
         where = f"Layer-Patch operation {i}"
         prop, kind = op["property"], op["operation"]
         if prop == "blocks":
+            if not ctx.since("bulk_blocks"):
+                raise invalid_property("blocks", f"{where}: block lists are edited with POST/DELETE …/blocks "
+                                                 "(bulk manipulation arrived 2015-09-16)")
             if kind == "set":
                 value = op.get("value")
                 if not isinstance(value, list):
@@ -207,8 +219,6 @@ def user_patch(ctx: Ctx) -> Reply:
             suspended = op["value"]
         else:
             raise invalid_property(prop, f"{where}: property '{prop}' cannot be patched on a user")
-    if uid in blocks:
-        raise invalid_property("blocks", "A user cannot block themselves")
     ctx.store.unblock(uid)
     for target in blocks:
         ensure_user(ctx, target)
@@ -237,8 +247,6 @@ def blocks_create(ctx: Ctx) -> Reply:
         raise missing_property("user_id")
     if not isinstance(target, str) or not target:
         raise invalid_property("user_id", "Property 'user_id' must be a non-empty string")
-    if target == uid:
-        raise invalid_property("user_id", "A user cannot block themselves")
     ensure_user(ctx, target)
     ctx.store.block(uid, target)
     return Reply(204)

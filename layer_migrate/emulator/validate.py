@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import invalid_property, missing_property
 from ..versions import is_v1
 from .ids import IDENTITY_PREFIX, is_uuid, new_uuid, user_of_identity_uri
+from .settings import EmulatedFailure
 
 #: Inline part body limit after base64 decoding (§5.2).
 INLINE_LIMIT = 2048
@@ -69,7 +71,12 @@ def _metadata_leaves(obj: dict[str, Any], prop: str) -> None:
             raise invalid_property(prop, f"Metadata values must be strings or objects ('{prop}.{k}')")
 
 
-def parts(value: Any, version: str, *, allow_ids: bool, content_exists: Any = None) -> list[dict[str, Any]]:
+def _always(_key: str) -> bool:
+    return True
+
+
+def parts(value: Any, version: str, *, allow_ids: bool, content_exists: Any = None,
+          since: Callable[[str], bool] = _always) -> list[dict[str, Any]]:
     """Validate message/announcement ``parts`` (§5.2) into neutral parts with a UUID each.
 
     3.0 may carry ``parts[].id`` (bare UUID or ``layer:///messages/<m>/parts/<uuid>``, §5.4);
@@ -82,18 +89,20 @@ def parts(value: Any, version: str, *, allow_ids: bool, content_exists: Any = No
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for i, p in enumerate(value):
-        out.append(part(p, f"parts[{i}]", version, allow_ids=allow_ids, seen=seen, content_exists=content_exists))
+        out.append(part(p, f"parts[{i}]", version, allow_ids=allow_ids, seen=seen, content_exists=content_exists,
+                        since=since))
     return out
 
 
 def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | None = None,
-         content_exists: Any = None) -> dict[str, Any]:
+         content_exists: Any = None, since: Callable[[str], bool] = _always) -> dict[str, Any]:
     """One part; ``where`` (``parts[0]``, or ``part`` on the 3.0 part endpoints) prefixes
     ``data.property``. The first three refusals use the engine's exact texts (R32), so a v1 client
     sees the same error directly and through the proxy."""
     label = f"Message part {where[6:-1]}" if where.startswith("parts[") else "Message part"
     if not isinstance(p, dict):
         raise invalid_property(where, f"{label} must be an object")
+    p = _present(p)
     if "body" in p and "content" in p:
         raise invalid_property(where, f"{label} has both 'body' and 'content'")
     body, enc = p.get("body"), p.get("encoding")
@@ -104,6 +113,8 @@ def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | 
                 raise ValueError
             raw = base64.b64decode(body.encode("ascii"), validate=True)
         except (binascii.Error, ValueError, UnicodeEncodeError):
+            if not since("base64_graceful"):
+                raise EmulatedFailure("invalid base64 part body (handled gracefully since 2015-08-02)") from None
             raise invalid_property(f"{where}.body", f"{label} is declared base64 but its body is not valid "
                                                     "base64") from None
     mime = p.get("mime_type")
@@ -141,11 +152,18 @@ def part(p: Any, where: str, version: str, *, allow_ids: bool, seen: set[str] | 
         else:
             raw = body.encode("utf-8")
         assert raw is not None
-        if len(raw) > INLINE_LIMIT:
+        if enc == "base64" and not since("base64_binary"):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise EmulatedFailure("base64 of non-UTF-8 bytes (fixed 2015-09-24)") from None
+        if len(raw) > INLINE_LIMIT and since("inline_limit"):
             raise invalid_property(f"{where}.body", f"{where}.body is {len(raw)} bytes; inline parts are limited "
                                                     f"to {INLINE_LIMIT} bytes (use rich content)")
         out["body"] = body
     else:
+        if not since("rich_content"):
+            raise invalid_property(f"{where}.content", f"{where}: rich content parts arrived on 2016-02-24")
         c = p["content"]
         if not isinstance(c, dict):
             raise invalid_property(f"{where}.content", f"{where}.content must be an object")
@@ -182,8 +200,8 @@ def notification(value: Any, version: str, *, lenient: bool) -> dict[str, Any] |
     root: dict[str, Any] = {}
     overrides: dict[str, dict[str, Any]] = {}
     for k, v in value.items():
-        if k == "recipients":
-            continue
+        if k == "recipients" or v is None:
+            continue  # a null optional key is absent (LayerClient sends "sound": null)
         _notification_key(k, v, "notification")
         root[k] = v
     recips = value.get("recipients")
@@ -206,6 +224,12 @@ def _notification_key(k: str, v: Any, where: str) -> None:
         raise invalid_property("notification", f"{where} has an unknown property '{k}'")
 
 
+def _present(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` without its null values: where the spec is silent a null optional field counts as
+    absent (LayerClient 0.1.10 sends per-recipient ``"sound": null``; docs/emulator.md)."""
+    return {k: v for k, v in obj.items() if v is not None}
+
+
 def _overrides(recips: Any, version: str, *, lenient: bool) -> dict[str, dict[str, Any]]:
     where = "notification.recipients"
     out: dict[str, dict[str, Any]] = {}
@@ -218,16 +242,17 @@ def _overrides(recips: Any, version: str, *, lenient: bool) -> dict[str, dict[st
         for uid, keys in recips.items():
             if not isinstance(keys, dict):
                 raise invalid_property("notification", f"{where}.{uid} must be an object")
+            keys = _present(keys)
             for k, v in keys.items():
                 _notification_key(k, v, f"{where}.{uid}")
-            out[uid] = dict(keys)
+            out[uid] = keys
         return out
     if not isinstance(recips, list):
         raise invalid_property("notification", f"{where} must be an array")
     for i, entry in enumerate(recips):
         if not isinstance(entry, dict):
             raise invalid_property("notification", f"{where}[{i}] must be an object")
-        keys = dict(entry)
+        keys = _present(entry)
         if v1:
             uid = keys.pop("user_id", None)
             if "recipient" in keys:

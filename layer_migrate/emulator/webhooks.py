@@ -13,6 +13,7 @@ Payload conventions are shared with the engine (docs/architecture.md, "Webhook c
 
 INFERRED choices:
 
+* 2.0 (from 2017-09-28, message updating) emits ``Message.updated`` for every part change.
 * 3.0 also emits ``MessagePart.created|updated|deleted`` (``{"event", "message_part",
   "message"}``) and, with 2.0, ``Identity.created|updated|deleted`` (``{"event", "identity"}``).
   Registration accepts every name of §12.1 for its version; channels never fire here.
@@ -48,7 +49,7 @@ from .http import Ctx, Reply
 from .ids import new_uuid, now, uuid_from
 
 if TYPE_CHECKING:
-    from .app import EmulatorApp
+    from .settings import Settings
 
 log = logging.getLogger("layer_migrate.emulator.webhooks")
 
@@ -78,8 +79,14 @@ def _validate(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
         raise LayerError("missing_property", "The target_url property cannot be omitted.", data={"property": "target_url"})
     if not isinstance(target, str):
         raise invalid_property("target_url", "target_url must be a URL string")
-    parts = urlsplit(target)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(target)
+        host = (parts.hostname or "").lower()
+        _ = parts.port  # raises on a non-numeric or out-of-range port
+    except ValueError:
+        raise invalid_property("target_url", "target_url is not a valid URL") from None
+    if any(ch.isspace() or ord(ch) < 32 for ch in target):
+        raise invalid_property("target_url", "target_url is not a valid URL")
     if parts.scheme == "https" and host:
         pass
     elif parts.scheme == "http" and host in LOOPBACK:
@@ -114,7 +121,7 @@ def _validate(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
 def create(ctx: Ctx) -> Reply:
     wh = _validate(ctx, ctx.json_object())
     ctx.store.put_webhook(wh)
-    ctx.app.dispatcher.verify_later(wh["uuid"])
+    ctx.settings.verify_webhook(wh["uuid"])
     return Reply(201, ctx.render.webhook(wh))
 
 
@@ -142,7 +149,7 @@ def activate(ctx: Ctx) -> Reply:
     wh = _webhook(ctx)
     wh.update(status="unverified", status_reason=None, failures=0)
     ctx.store.put_webhook(wh)
-    ctx.app.dispatcher.verify_later(wh["uuid"])
+    ctx.settings.verify_webhook(wh["uuid"])
     return Reply(200, ctx.render.webhook(wh))
 
 
@@ -159,7 +166,7 @@ def _event(kind: str, stamp: str) -> dict[str, Any]:
     return {"created_at": stamp, "type": kind, "id": new_uuid()}
 
 
-def payloads(app: EmulatorApp, event: dict[str, Any], version: str) -> list[tuple[str, dict[str, Any]]]:
+def payloads(app: Settings, event: dict[str, Any], version: str) -> list[tuple[str, dict[str, Any]]]:
     """(event type, body) pairs for one neutral event at one webhook version (without config)."""
     r, store, stamp = app.renderer, app.store, now()
     kind = event["kind"]
@@ -233,6 +240,10 @@ def payloads(app: EmulatorApp, event: dict[str, Any], version: str) -> list[tupl
             body["message_part"] = r.part(version, "messages", msg["uuid"], index, p, nested)
         body["message"] = msg_obj(msg)
         out.append((name, body))
+    elif kind.startswith("part.") and version == "2.0" and app.timeline.since("message_updating_2_0", "2.0"):
+        # 2.0 gained message updating on 2017-09-28; its webhooks say Message.updated (no part events)
+        msg = store.message(event["message"])
+        out.append(("Message.updated", {"event": _event("Message.updated", stamp), "message": msg_obj(msg)}))
     elif kind.startswith("identity.") and not v1:
         user = store.user(event["user"])
         name = "Identity." + kind.split(".")[1]
@@ -252,9 +263,9 @@ def sign(secret: str, raw: bytes) -> str:
 class Dispatcher:
     """Turns committed events into signed deliveries and sends them from the event loop."""
 
-    def __init__(self, app: EmulatorApp, *, retry_base: float = 1.0, retry_cap: float = 300.0,
+    def __init__(self, app: Settings, *, retry_base: float = 1.0, retry_cap: float = 300.0,
                  max_attempts: int = 12, timeout: float = 5.0) -> None:
-        self.app = app
+        self.settings = app
         self.retry_base = retry_base
         self.retry_cap = retry_cap
         self.max_attempts = max_attempts
@@ -270,14 +281,14 @@ class Dispatcher:
     def record(self, events: list[dict[str, Any]]) -> None:
         if not events:
             return
-        hooks = [w for w in self.app.store.webhooks() if w["status"] == "active"]
+        hooks = [w for w in self.settings.store.webhooks() if w["status"] == "active"]
         if not hooks:
             return
         for event in events:
             cache: dict[str, list[tuple[str, dict[str, Any]]]] = {}
             for wh in hooks:
                 if wh["version"] not in cache:
-                    cache[wh["version"]] = payloads(self.app, event, wh["version"])
+                    cache[wh["version"]] = payloads(self.settings, event, wh["version"])
                 for name, body in cache[wh["version"]]:
                     if name not in wh["events"]:
                         continue
@@ -293,7 +304,7 @@ class Dispatcher:
                         "layer-webhook-request-id": request_id,
                         "layer-webhook-id": wh["uuid"],
                     }
-                    self.app.store.put_delivery({
+                    self.settings.store.put_delivery({
                         "id": request_id, "webhook": wh["uuid"], "webhook_version": wh["version"],
                         "event_type": name, "target_url": wh["target_url"], "headers": headers,
                         "body": raw.decode("utf-8"), "status": "pending", "attempts": [], "created_at": now()})
@@ -313,10 +324,10 @@ class Dispatcher:
 
     def resume(self) -> None:
         """At startup (``--db`` restart): finish pending deliveries and verifications."""
-        for wh in self.app.store.webhooks():
+        for wh in self.settings.store.webhooks():
             if wh["status"] == "unverified":
                 self._verify.append(wh["uuid"])
-        for d in self.app.store.webhook_deliveries():
+        for d in self.settings.store.webhook_deliveries():
             if d["status"] == "pending":
                 if d["attempts"]:
                     self._spawn(self._retry(d["id"]))
@@ -351,7 +362,7 @@ class Dispatcher:
         self._queues.clear()
 
     async def _verify_one(self, wh_uuid: str) -> None:
-        wh = self.app.store.webhook(wh_uuid)
+        wh = self.settings.store.webhook(wh_uuid)
         if wh is None or wh["status"] != "unverified":
             return
         challenge = new_uuid()
@@ -366,12 +377,12 @@ class Dispatcher:
                 reason = "Verification failed: the response body did not echo verification_challenge"
         except Exception as exc:  # noqa: BLE001 - any transport failure deactivates the webhook
             reason = f"Verification failed: {type(exc).__name__}: {exc}"
-        with self.app.store.tx():
-            wh = self.app.store.webhook(wh_uuid)
+        with self.settings.store.tx():
+            wh = self.settings.store.webhook(wh_uuid)
             if wh is None or wh["status"] != "unverified":
                 return
             wh.update(status="inactive" if reason else "active", status_reason=reason)
-            self.app.store.put_webhook(wh)
+            self.settings.store.put_webhook(wh)
 
     def _queue_for(self, wh_uuid: str) -> asyncio.Queue[str]:
         queue = self._queues.get(wh_uuid)
@@ -390,7 +401,7 @@ class Dispatcher:
 
     async def _retry(self, request_id: str) -> None:
         while True:
-            d = self.app.store.delivery(request_id)
+            d = self.settings.store.delivery(request_id)
             if d is None or d["status"] != "pending":
                 return
             tries = len(d["attempts"])
@@ -400,7 +411,7 @@ class Dispatcher:
 
     async def _attempt(self, request_id: str) -> str:
         """One POST of a delivery; returns its new status (delivered, pending or failed)."""
-        store = self.app.store
+        store = self.settings.store
         d = store.delivery(request_id)
         if d is None or d["status"] != "pending":
             return "gone"

@@ -1,7 +1,8 @@
 """The migration proxy and its in-process faces (issue 4).
 
-One exchange loop (:mod:`.exchange_loop`: translate request → fulfil prerequisites → send →
-translate response) behind three faces:
+One exchange flow (:mod:`.flow`: translate request → fulfil prerequisites → send → retry →
+translate response → response-side prerequisites; a generator driven by a sync and an async
+driver, its decisions in :class:`.migrator.Migrator`) behind three faces:
 
 * the HTTP proxy — :class:`.app.ProxyApp` (ASGI on uvicorn, aiohttp upstream client),
   ``layer-migrate proxy``;
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AsyncMigratingTransport", "MigratingAdapter", "MigratingTransport", "ProxyApp", "ProxyConfig"]
+__all__ = ["AsyncMigratingTransport", "MigratingAdapter", "MigratingTransport", "Migrator", "ProxyApp",
+           "ProxyConfig"]
 
 _WHERE = {
     "ProxyApp": ".app",
@@ -24,6 +26,7 @@ _WHERE = {
     "MigratingTransport": ".httpx_transport",
     "AsyncMigratingTransport": ".httpx_transport",
     "MigratingAdapter": ".requests_adapter",
+    "Migrator": ".migrator",
 }
 
 

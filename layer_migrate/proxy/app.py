@@ -5,8 +5,8 @@ A bare ASGI callable rather than a framework: the proxy has three fixed paths of
 the hot path stays short — the brief's target is ≥ 85 % of a bare aiohttp pass-through.
 
 Per request: read the body (size limit → 413), reject bodies that cannot be translated (bad
-JSON → 400, non-JSON on a JSON endpoint → 406), run the shared exchange loop
-(:mod:`.exchange_loop`) with the aiohttp upstream (:mod:`.upstream`), answer with recomputed
+JSON → 400, non-JSON on a JSON endpoint → 406), run the shared exchange flow
+(:mod:`.flow`) with the aiohttp upstream (:mod:`.upstream`), answer with recomputed
 length and no hop-by-hop headers, count and log.
 """
 
@@ -20,17 +20,17 @@ from typing import Any
 import aiohttp
 import orjson
 
-from .. import routes
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
 from .config import ProxyConfig
-from .exchange_loop import JSON_CT, Migrator, Outcome, error_response, run_async
 from .fastclient import FastUpstream
-from .http import RESPONSE_DROP, is_json_type, parse_request_body, strip_hop_by_hop
+from .flow import run_async
+from .http import RESPONSE_DROP, is_json_type, strip_hop_by_hop
 from .logs import REQUEST_ID, request_id_from
 from .metrics import CONTENT_TYPE as METRICS_CT
 from .metrics import Metrics
+from .migrator import JSON_CT, Migrator, Outcome, error_response
 from .observe import Recorder
 from .ready import Readiness, not_ready_error
 from .upstream import Upstream
@@ -68,8 +68,10 @@ class ProxyApp:
                                      keepalive_expiry=config.upstream_keepalive)
         bots = BotDirectory.load(config.bot_map) if config.bot_map else BotDirectory()
         self.migrator = Migrator(config.upstream_version, bots=bots, add_dedupe=config.add_dedupe,
-                                 retries=config.retries, report_only=config.report_only,
-                                 engine_options=config.engine_kwargs)
+                                 retries=config.retries, backoff=config.retry_backoff,
+                                 report_only=config.report_only,
+                                 engine_options=config.engine_kwargs,
+                                 rules=(config.rules_dir,) if config.rules_dir else ())
         self.recorder = Recorder(config, self.metrics, self.migrator)
         self.readiness = Readiness(self._send_raw, timeout=config.ready_timeout,
                                    cache_seconds=config.ready_cache)
@@ -98,12 +100,12 @@ class ProxyApp:
             self.relay = WebhookRelay(upstream_secret=self.config.upstream_webhook_secret or "",
                                       target_secret=self.config.webhook_secret or "",
                                       upstream_version=self.config.upstream_version,
-                                      options=self.migrator.options)
+                                      options=self.migrator.options, translator=self.migrator)
             self.hook_session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.config.webhook_timeout))
         if not self.config.report_only:
-            # Load the rulebook now, not on the first request.
-            _ = self.migrator.options
+            # Compile the rulebook now, not on the first request.
+            _ = self.migrator.engine, self.migrator.options
         if self.metrics.multiprocess:
             self._flusher = asyncio.get_running_loop().create_task(self._tick_loop())
         self._started = True
@@ -227,20 +229,13 @@ class ProxyApp:
                 status=413, data={"max_bytes": self.config.max_body})), None, error="too_large")
         except LayerError as exc:
             return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
-        req = Request(method, target, headers, None, raw or None)
-        m = self.migrator
-        try:
-            legacy = not m.report_only and m.client_version(req) != m.upstream_version
-            if legacy and raw:
-                known = routes.match(method, target) is not None
-                req.body, req.raw = parse_request_body(headers, raw, known)
-        except LayerError as exc:
-            return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
-        # Pass-through answers are never parsed: their bytes go back untouched.
-        send = self._send if legacy else self._send_raw
-        if legacy and self.verifier is not None and method == "GET":
-            send = self.verifier.capturing(send, scope)
-        return await run_async(m, req, send, backoff=self.config.retry_backoff)
+        # The flow resolves the route, decides pass-through and parses the body (once, and only
+        # to translate it); pass-through answers are never parsed: their bytes go back untouched.
+        send = self._send
+        if self.verifier is not None and method == "GET":
+            send = self.verifier.capturing(send, scope)  # used for translated requests only
+        return await run_async(self.migrator, Request(method, target, headers, None, raw or None),
+                               send, send_raw=self._send_raw)
 
     async def _send(self, req: Request) -> Response:
         if self.fast is not None and req.method != "HEAD":

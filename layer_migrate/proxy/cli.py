@@ -79,6 +79,8 @@ def _fail(message: str) -> None:
               help="Seconds in-flight requests get to finish on SIGTERM [30].")
 @click.option("--bot-map", type=click.Path(dir_okay=False),
               help='JSON {"v1 sender.name": "bot user id"}; unlisted names get bot-<slug> ids.')
+@click.option("--rules-dir", "--rules", "rules_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of extra rule modules loaded on top of the built-in rulebook.")
 @click.option("--workers", type=int, default=None, help="Worker processes [default: 1].")
 @click.option("--report-only", is_flag=True, default=None,
               help="Forward unchanged (v1-capable upstream) and record the rules each request needs.")
@@ -119,7 +121,7 @@ def proxy(ctx: click.Context, config_file: str | None, print_config: bool, **opt
     from .settings import effective, load
 
     try:
-        cfg = load(opts, toml_file=config_file)
+        cfg = load(opts, toml_file=config_file, require_upstream=True)
     except (ConfigError, ValueError) as exc:
         _fail(str(exc))
         return

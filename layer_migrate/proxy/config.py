@@ -102,6 +102,8 @@ class ProxyConfig:
     proxy_headers: bool = False
     forwarded_allow_ips: str = "127.0.0.1"
     backlog: int = 2048
+    #: A folder of user rules loaded on top of the built-in ones (``--rules DIR``).
+    rules_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.access_log in ("off", ""):
@@ -128,6 +130,8 @@ class ProxyConfig:
                               "--upstream-webhook-secret")
         if self.bot_map is not None and not Path(self.bot_map).is_file():
             raise ConfigError(f"{self.bot_map}: bot map file not found")
+        if self.rules_dir is not None and not Path(self.rules_dir).is_dir():
+            raise ConfigError(f"{self.rules_dir}: rules directory not found")
         if self.upstream_ca is not None:
             upstream_ssl_context(self.upstream_ca)  # fail at startup, not on the first request
         if self.log_level.lower() not in LOG_LEVELS:

@@ -124,6 +124,7 @@ def app_config_from_environment() -> ProxyConfig:
     if os.environ.get(ENV_VAR):
         cfg = ProxyConfig.from_env()
     else:
-        cfg = load({}, toml_file=os.environ.get("LAYER_MIGRATE_PROXY_CONFIG_FILE") or None)
+        cfg = load({}, toml_file=os.environ.get("LAYER_MIGRATE_PROXY_CONFIG_FILE") or None,
+                   require_upstream=True)
     logs.setup(cfg.log_level, cfg.log_format, cfg.log_file)  # type: ignore[arg-type]
     return cfg

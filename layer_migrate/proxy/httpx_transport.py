@@ -1,7 +1,7 @@
 """Migration without a proxy process: an httpx transport (sync and async).
 
-A legacy service keeps sending v1 calls; the transport runs the same exchange loop as the proxy
-(:mod:`.exchange_loop`) inside the process and talks 2.0/3.0 upstream::
+A legacy service keeps sending v1 calls; the transport runs the same exchange flow as the proxy
+(:mod:`.flow`) inside the process and talks 2.0/3.0 upstream::
 
     import httpx
     from layer_migrate.proxy import MigratingTransport
@@ -14,28 +14,27 @@ A legacy service keeps sending v1 calls; the transport runs the same exchange lo
 
 The request goes to the host the client addressed (or to ``upstream=`` when given, which then is
 the only host ever contacted). Bot identities for v1 ``sender.name`` are provisioned once per
-transport, with the caller's own Authorization header.
+transport, with the caller's own Authorization header. ``rules=[dir, ...]`` loads user rule
+folders on top of the built-in rules; ``engine=`` injects a compiled engine; ``migrator=`` shares
+one :class:`~.migrator.Migrator` (and its prerequisite cache) between several transports.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .. import routes
-from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
-from .exchange_loop import Migrator, UpstreamFailure, error_response, run_async, run_sync
-from .http import (
-    REQUEST_DROP,
-    RESPONSE_DROP,
-    body_bytes,
-    parse_request_body,
-    parse_response_body,
-    strip_hop_by_hop,
-)
+from .flow import run_async, run_sync
+from .http import REQUEST_DROP, RESPONSE_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .migrator import Migrator, UpstreamFailure
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def _failure(exc: httpx.HTTPError) -> UpstreamFailure:
@@ -49,19 +48,17 @@ def _failure(exc: httpx.HTTPError) -> UpstreamFailure:
 
 
 class _Base:
-    def __init__(self, upstream_version: str, upstream: str | None, bots: BotDirectory | None,
-                 options: Any, add_dedupe: bool, retries: int, engine_options: dict[str, Any] | None) -> None:
-        self.migrator = Migrator(upstream_version, options=options, bots=bots, add_dedupe=add_dedupe,
-                                 retries=retries, engine_options=engine_options)
+    def __init__(self, upstream_version: str, upstream: str | None, migrator: Migrator | None,
+                 **migrator_kw: Any) -> None:
+        self.migrator = migrator or Migrator(upstream_version, **migrator_kw)
         self.upstream = httpx.URL(upstream.rstrip("/")) if upstream else None
 
-    def _incoming(self, request: httpx.Request) -> Request:
+    @staticmethod
+    def _incoming(request: httpx.Request) -> Request:
+        """The client's request, body unparsed: the flow parses it once, only to translate."""
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in request.headers.raw}
-        raw = request.content
-        req = Request(request.method, request.url.raw_path.decode("ascii"), headers, None, raw or None)
-        body, rest = parse_request_body(headers, raw, routes.match(req.method, req.path) is not None)
-        req.body, req.raw = body, rest
-        return req
+        return Request(request.method, request.url.raw_path.decode("ascii"), headers, None,
+                       request.content or None)
 
     def _outgoing(self, original: httpx.Request, r: Request) -> httpx.Request:
         base = self.upstream or original.url
@@ -72,8 +69,10 @@ class _Base:
                              extensions=original.extensions)
 
     @staticmethod
-    def _exchange_response(resp: httpx.Response) -> Response:
+    def _exchange_response(resp: httpx.Response, parse: bool = True) -> Response:
         headers = {k.lower(): v for k, v in resp.headers.items()}
+        if not parse:  # pass-through: the bytes go back as they came
+            return Response(resp.status_code, headers, None, resp.content or None)
         body, rest = parse_response_body(headers, resp.content)
         return Response(resp.status_code, headers, body, rest)
 
@@ -92,18 +91,18 @@ class MigratingTransport(_Base, httpx.BaseTransport):
     def __init__(self, upstream_version: str = "3.0", *, transport: httpx.BaseTransport | None = None,
                  upstream: str | None = None, bots: BotDirectory | None = None, options: Any = None,
                  add_dedupe: bool = True, retries: int = 2,
-                 engine_options: dict[str, Any] | None = None) -> None:
-        super().__init__(upstream_version, upstream, bots, options, add_dedupe, retries, engine_options)
+                 engine_options: dict[str, Any] | None = None, engine: Engine | None = None,
+                 rules: Iterable[str | Path] = (), backoff: float = 0.05,
+                 migrator: Migrator | None = None) -> None:
+        super().__init__(upstream_version, upstream, migrator, options=options, bots=bots,
+                         add_dedupe=add_dedupe, retries=retries, engine_options=engine_options,
+                         engine=engine, rules=rules, backoff=backoff)
         self.inner = transport or httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()
-        try:
-            req = self._incoming(request)
-        except LayerError as exc:  # unreadable body: answered like the API would, nothing sent
-            return self._answer(error_response(exc), request)
 
-        def send(r: Request) -> Response:
+        def send(r: Request, parse: bool = True) -> Response:
             try:
                 resp = self.inner.handle_request(self._outgoing(request, r))
                 try:
@@ -112,9 +111,11 @@ class MigratingTransport(_Base, httpx.BaseTransport):
                     resp.close()
             except httpx.HTTPError as exc:
                 raise _failure(exc) from None
-            return self._exchange_response(resp)
+            return self._exchange_response(resp, parse)
 
-        return self._answer(run_sync(self.migrator, req, send).response, request)
+        outcome = run_sync(self.migrator, self._incoming(request), send,
+                           send_raw=lambda r: send(r, parse=False))
+        return self._answer(outcome.response, request)
 
     def close(self) -> None:
         self.inner.close()
@@ -126,18 +127,18 @@ class AsyncMigratingTransport(_Base, httpx.AsyncBaseTransport):
     def __init__(self, upstream_version: str = "3.0", *,
                  transport: httpx.AsyncBaseTransport | None = None, upstream: str | None = None,
                  bots: BotDirectory | None = None, options: Any = None, add_dedupe: bool = True,
-                 retries: int = 2, engine_options: dict[str, Any] | None = None) -> None:
-        super().__init__(upstream_version, upstream, bots, options, add_dedupe, retries, engine_options)
+                 retries: int = 2, engine_options: dict[str, Any] | None = None,
+                 engine: Engine | None = None, rules: Iterable[str | Path] = (), backoff: float = 0.05,
+                 migrator: Migrator | None = None) -> None:
+        super().__init__(upstream_version, upstream, migrator, options=options, bots=bots,
+                         add_dedupe=add_dedupe, retries=retries, engine_options=engine_options,
+                         engine=engine, rules=rules, backoff=backoff)
         self.inner = transport or httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
-        try:
-            req = self._incoming(request)
-        except LayerError as exc:
-            return self._answer(error_response(exc), request)
 
-        async def send(r: Request) -> Response:
+        async def send(r: Request, parse: bool = True) -> Response:
             try:
                 resp = await self.inner.handle_async_request(self._outgoing(request, r))
                 try:
@@ -146,9 +147,10 @@ class AsyncMigratingTransport(_Base, httpx.AsyncBaseTransport):
                     await resp.aclose()
             except httpx.HTTPError as exc:
                 raise _failure(exc) from None
-            return self._exchange_response(resp)
+            return self._exchange_response(resp, parse)
 
-        outcome = await run_async(self.migrator, req, send)
+        outcome = await run_async(self.migrator, self._incoming(request), send,
+                                  send_raw=lambda r: send(r, parse=False))
         return self._answer(outcome.response, request)
 
     async def aclose(self) -> None:

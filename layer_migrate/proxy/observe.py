@@ -14,10 +14,10 @@ from typing import Any
 
 from .. import routes
 from .config import ProxyConfig
-from .exchange_loop import Migrator, Outcome
 from .expected import engine_of, response_rules
 from .logs import close_sink, record_logger
 from .metrics import Metrics
+from .migrator import Migrator, Outcome
 
 
 class Recorder:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import LayerError
 from ..exchange import Request, Response
-from .exchange_loop import UpstreamFailure
+from .migrator import UpstreamFailure
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,17 @@
     session.mount("https://api.layer.com/", MigratingAdapter(upstream_version="3.0"))
     session.post(...)          # v1 calls, unchanged; 3.0 on the wire
 
-Same exchange loop as the proxy and the httpx transport (:mod:`.exchange_loop`); the adapter's
+Same exchange flow as the proxy and the httpx transport (:mod:`.flow`); the adapter's
 own ``send`` of the parent :class:`requests.adapters.HTTPAdapter` does the I/O, so pooling, TLS
 verification, certificates and timeouts passed to ``session.request`` apply as usual.
+``rules=[dir, ...]``, ``engine=`` and ``migrator=`` as for the httpx transport.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -24,19 +27,14 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
-from .. import routes
-from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
-from .exchange_loop import Migrator, UpstreamFailure, error_response, run_sync
-from .http import (
-    REQUEST_DROP,
-    RESPONSE_DROP,
-    body_bytes,
-    parse_request_body,
-    parse_response_body,
-    strip_hop_by_hop,
-)
+from .flow import run_sync
+from .http import REQUEST_DROP, RESPONSE_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .migrator import Migrator, UpstreamFailure
+
+if TYPE_CHECKING:
+    from ..engine import Engine
 
 
 def _failure(exc: requests.RequestException) -> UpstreamFailure:
@@ -57,36 +55,37 @@ class MigratingAdapter(HTTPAdapter):
 
     def __init__(self, upstream_version: str = "3.0", *, upstream: str | None = None,
                  bots: BotDirectory | None = None, options: Any = None, add_dedupe: bool = True,
-                 retries: int = 2, engine_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 retries: int = 2, engine_options: dict[str, Any] | None = None,
+                 engine: Engine | None = None, rules: Iterable[str | Path] = (), backoff: float = 0.05,
+                 migrator: Migrator | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.migrator = Migrator(upstream_version, options=options, bots=bots, add_dedupe=add_dedupe,
-                                 retries=retries, engine_options=engine_options)
+        self.migrator = migrator or Migrator(upstream_version, options=options, bots=bots,
+                                             add_dedupe=add_dedupe, retries=retries,
+                                             engine_options=engine_options, engine=engine,
+                                             rules=rules, backoff=backoff)
         self.upstream = upstream.rstrip("/") if upstream else None
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
         url = urlsplit(request.url or "")
         path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+        headers = {k.lower(): v if isinstance(v, str) else v.decode("latin-1")
+                   for k, v in (request.headers or {}).items()}
         raw = request.body
         if hasattr(raw, "read"):
             raw = raw.read()  # type: ignore[union-attr]
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
         raw_bytes: bytes = raw or b""  # type: ignore[assignment]
+        # body unparsed: the flow parses it once, only to translate it
         req = Request(request.method or "GET", path, headers, None, raw_bytes or None)
-        try:
-            body, rest = parse_request_body(headers, raw_bytes, routes.match(req.method, req.path) is not None)
-            req.body, req.raw = body, rest
-        except LayerError as exc:
-            return self._answer(error_response(exc), request)
         if self.upstream:
             base = urlsplit(self.upstream)
             scheme, netloc, prefix = base.scheme, base.netloc, base.path.rstrip("/")
         else:
             scheme, netloc, prefix = url.scheme, url.netloc, ""
 
-        def send_one(r: Request) -> Response:
+        def send_one(r: Request, parse: bool = True) -> Response:
             p = requests.PreparedRequest()
             rp, _, q = r.path.partition("?")
             p.method = r.method
@@ -103,10 +102,12 @@ class MigratingAdapter(HTTPAdapter):
             except requests.RequestException as exc:
                 raise _failure(exc) from None
             rh = {k.lower(): v for k, v in resp.headers.items()}
+            if not parse:  # pass-through: the bytes go back as they came
+                return Response(resp.status_code, rh, None, content or None)
             parsed, rest_ = parse_response_body(rh, content)
             return Response(resp.status_code, rh, parsed, rest_)
 
-        outcome = run_sync(self.migrator, req, send_one)
+        outcome = run_sync(self.migrator, req, send_one, send_raw=lambda r: send_one(r, parse=False))
         return self._answer(outcome.response, request)
 
     def _answer(self, resp: Response, request: requests.PreparedRequest) -> requests.Response:

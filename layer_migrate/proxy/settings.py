@@ -152,9 +152,10 @@ def _origin(name: str, cli: Mapping[str, Any], environ: Mapping[str, str], toml_
 
 
 def load(cli: Mapping[str, Any] | None = None, *, toml_file: str | Path | None = None,
-         environ: Mapping[str, str] | None = None) -> ProxyConfig:
+         environ: Mapping[str, str] | None = None, require_upstream: bool = False) -> ProxyConfig:
     """The effective :class:`ProxyConfig`: ``cli`` values (None = not given) > environment >
-    ``toml_file`` > defaults. Raises :class:`ConfigError` (one line) on any bad value."""
+    ``toml_file`` > defaults. Raises :class:`ConfigError` (one line) on any bad value, and when
+    ``require_upstream`` and no source names the upstream (a server must be told where to go)."""
     env = os.environ if environ is None else environ
     given = {k: v for k, v in (cli or {}).items() if v is not None}
     toml_values = read_toml(toml_file) if toml_file else {}
@@ -191,7 +192,7 @@ def load(cli: Mapping[str, Any] | None = None, *, toml_file: str | Path | None =
     values = settings.model_dump()
     if isinstance(values.get("as_of"), datetime.date):
         values["as_of"] = values["as_of"].isoformat()
-    if "upstream" not in given and "upstream" not in toml_values and \
+    if require_upstream and "upstream" not in given and "upstream" not in toml_values and \
             not any(k.upper() == env_of("upstream") for k in env):
         raise ConfigError(f"--upstream URL is required (or --config FILE, or {env_of('upstream')})")
     try:

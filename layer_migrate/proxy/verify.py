@@ -27,10 +27,10 @@ import jsonpatch
 import orjson
 
 from ..exchange import Request, Response
-from .exchange_loop import Migrator, Outcome, Plan
 from .expected import engine_of
 from .logs import REQUEST_ID
 from .metrics import Metrics
+from .migrator import Migrator, Outcome, Plan
 
 Send = Callable[[Request], Awaitable[Response]]
 Report = Callable[[dict[str, Any], "str | None"], None]
@@ -119,9 +119,6 @@ class Verifier:
         """``send`` itself, or — for a sampled request — ``send`` that keeps a copy of the
         upstream's (newer-version) answer for attribution."""
         if self.sample <= 0 or (self.sample < 1 and self.rng.random() >= self.sample):
-            return send
-        if len(self.tasks) >= self.max_inflight:
-            self.metrics.child(self.metrics.verify, "?", "dropped").inc()
             return send
         box: dict[str, Any] = {}
         scope[SCOPE_KEY] = box

@@ -69,10 +69,12 @@ class WebhookRelay:
     """The I/O-free part of the relay; the ASGI app does the POSTs."""
 
     def __init__(self, *, upstream_secret: str, target_secret: str, upstream_version: str,
-                 options: Any) -> None:
-        from .. import engine
-
-        self.engine = engine
+                 options: Any, translator: Any = None) -> None:
+        # ``translator``: anything with the module's ``translate_webhook`` signature — the
+        # proxy passes its Migrator, so a user rule folder applies to deliveries too.
+        if translator is None:
+            from .. import engine as translator
+        self.engine = translator
         self.upstream_secret = upstream_secret
         self.target_secret = target_secret
         self.upstream_version = upstream_version

@@ -1,6 +1,9 @@
 """Before/after fixture pairs (``cases/*.case``): every pattern of issue 5, per HTTP library,
 plus negative controls that must stay byte-identical."""
 
+import shutil
+import subprocess
+
 import libcst as cst
 import pytest
 
@@ -32,3 +35,22 @@ def test_there_are_negative_controls_and_library_cases():
     for c in CASES:
         if c.name.startswith("negative_"):
             assert c.before == c.after
+
+
+RUFF = shutil.which("ruff")
+
+
+def _isort_clean(source: str, cwd) -> bool:
+    proc = subprocess.run([RUFF, "check", "--isolated", "--select", "I", "--stdin-filename", "x.py", "-"],
+                          input=source, text=True, capture_output=True, cwd=cwd, timeout=60)
+    return proc.returncode == 0
+
+
+@pytest.mark.skipif(RUFF is None, reason="ruff is a test extra; not on PATH")
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_added_imports_keep_isort_order(case, tmp_path):
+    """Issue 16: an import the codemod adds never breaks isort order (ruff I001), cwd outside
+    this repository so ``layer_migrate`` counts as third-party, as in a user's project."""
+    if not _isort_clean(case.before, tmp_path):
+        pytest.skip("the fixture's own imports are not isort-ordered")
+    assert _isort_clean(case.after, tmp_path), case.after

@@ -95,12 +95,39 @@ def test_bad_input_exits_2_with_one_line(project, args, message):
     assert (project / "pkg" / "client.py").read_text() == V1
 
 
-def test_unparsable_files_are_skipped_not_fatal(project):
-    (project / "pkg" / "py2.py").write_bytes(b'print "x"\nA = "application/vnd.layer+json; version=1.1"\n')
+def test_unparsable_layer_file_is_skipped_and_the_run_says_incomplete(project):
+    """Issue 15 class 6: the real line of the parse error; write mode and --check exit 1 while a
+    skipped file talks to the Platform API; the summary says the migration is incomplete."""
+    (project / "pkg" / "py2.py").write_bytes(b'A = "application/vnd.layer+json; version=1.1"\n\nprint "x"\n')
+    res = invoke("pkg")
+    assert res.exit_code == 1
+    assert "pkg/py2.py:3: skipped: does not parse as Python 3" in res.stderr
+    assert "migration incomplete: 1 site needs you before this code can run against 3.0" in res.stderr
+    assert (project / "pkg" / "client.py").read_text() == V3  # the rest is still migrated
+    assert invoke("--check", "-q", "pkg").exit_code == 1
+
+
+def test_unparsable_file_without_the_platform_api_does_not_fail_the_run(project):
+    (project / "pkg" / "other.py").write_bytes(b'layer_count = 1\nprint "x"\n')  # pre-filter hit only
     res = invoke("-q", "pkg")
-    assert res.exit_code == 0
-    assert "pkg/py2.py:1: skipped: does not parse as Python 3" in res.stderr
-    assert (project / "pkg" / "client.py").read_text() == V3
+    assert res.exit_code == 0, res.stderr
+    assert "pkg/other.py:2: skipped: does not parse as Python 3" in res.stderr
+    assert "migration incomplete" not in res.stderr
+
+
+def test_check_fails_while_markers_remain_unless_allowed(project, tmp_path):
+    (project / "pkg" / "client.py").write_text(BOT.replace("1.1", "3.0"))
+    assert invoke("-q", "pkg").exit_code == 0  # write mode: the marker is written
+    res = invoke("--check", "pkg")
+    assert res.exit_code == 1
+    assert "pkg/client.py:5: v2.sender.name_to_bot (R22)" in res.stderr
+    assert "1 site needs you before this code can run against 3.0" in res.stderr
+    assert invoke("--check", "--allow-markers", "-q", "pkg").exit_code == 0
+    assert invoke("--check", "-q", "--report", str(tmp_path / "r.json"), "pkg").exit_code == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["needs_you"] == [{"file": "pkg/client.py", "line": 5, "fix": report["needs_you"][0]["fix"]}]
+    assert report["needs_you"][0]["fix"].startswith("v2.sender.name_to_bot (R22): no bot mapping")
+    assert report["summary"] == "1 site needs you before this code can run against 3.0"
 
 
 def test_symlinks_and_outside_files_are_never_touched(project, tmp_path_factory):

@@ -43,11 +43,11 @@ def test_files_without_triggers_are_not_parsed():
 
 
 def test_markers_carry_line_numbers():
-    src = b'import requests\n\n\ndef f(m):\n    return m["sender"]["name"]  # bot name\n'
+    src = b'import requests\n\n\ndef f(m):\n    return list(m["recipient_status"].items())  # all\n'
     out = rewrite_source(src + b"URL = '/apps/A/conversations'\n", opts())
     assert [line for line, _ in out.markers] == [5]
-    assert out.markers[0][1].startswith("# layer-migrate: v2.sender.basic_identity (R24):")
-    assert b'    return m["sender"]["name"]  # bot name\n' in out.code
+    assert out.markers[0][1].startswith("# layer-migrate: v2.recipient_status.keys (R25):")
+    assert b'    return list(m["recipient_status"].items())  # all\n' in out.code
 
 
 def test_disabled_rule_is_not_applied():

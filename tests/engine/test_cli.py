@@ -48,6 +48,21 @@ def test_translate_response_202_to_204(tmp_path):
     assert out["response"]["status"] == 204 and out["applied"] == ["v2.blocks.delete_to_patch"]
 
 
+def test_translate_response_carries_the_clients_version_in_content_type():
+    """Issue 16: a 3.0 answer downgraded for a v1 client says the client's version, not 3.0."""
+    conv = {"id": "layer:///conversations/c", "participants": [{"id": "layer:///identities/a", "user_id": "a"}]}
+    ex = {"request": {"method": "GET", "path": "/apps/A/conversations/c",
+                      "headers": {"accept": "application/vnd.layer+json; version=1.0"}},
+          "response": {"status": 200, "body": conv,
+                       "headers": {"content-type": "application/vnd.layer+json; version=3.0; charset=utf-8"}}}
+    p = run(["translate", "response", "--from", "3.0"], json.dumps(ex))
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["response"]["headers"]["content-type"] == "application/vnd.layer+json; version=1.0; charset=utf-8"
+    assert out["response"]["body"]["participants"] == ["a"]
+    assert {"hdr.accept.v3", "hdr.accept.v2"} <= set(out["applied"])
+
+
 def test_translate_payload_and_webhook():
     msg = {"id": "layer:///messages/m", "sender": {"id": "layer:///identities/u", "user_id": "u"},
            "parts": [], "recipient_status": {"layer:///identities/u": "read"}}

@@ -143,3 +143,26 @@ def test_stored_webhook_delivery_payload():
                                    "conversation": {"id": "layer:///conversations/c", "participants": ["a"]}}}]
     with pytest.raises(LayerError):
         translate_payload("webhook_delivery", {"conversation": {}}, source="3.0", to="1.0")
+
+
+@pytest.mark.parametrize(("client", "expected"), [
+    ("1.0", "1.0"), ("1.1", "1.1"), ("2.0", "2.0"), ("3.0", "3.0")])
+def test_downgraded_response_content_type_is_the_clients_version(client, expected):
+    req = Request("GET", "/apps/A/conversations/c", {"accept": f"application/vnd.layer+json; version={client}"})
+    resp = Response(404, {"content-type": "application/vnd.layer+json; version=3.0"},
+                    {"id": "not_found", "code": 102, "message": "m", "url": "u", "data": {}})
+    r = translate_response(req, resp, source="3.0")
+    assert r.response.headers["content-type"] == f"application/vnd.layer+json; version={expected}"
+
+
+def test_webhooks_response_content_type_goes_to_webhooks_1_0():
+    req = Request("GET", "/apps/A/webhooks", {"accept": "application/vnd.layer.webhooks+json; version=1.0"})
+    resp = Response(200, {"content-type": "application/vnd.layer.webhooks+json; version=3.0"}, [])
+    r = translate_response(req, resp, source="3.0")
+    assert r.response.headers["content-type"] == "application/vnd.layer.webhooks+json; version=1.0"
+
+
+def test_non_layer_content_type_is_left_alone():
+    req = Request("GET", "/apps/A/conversations/c", {"accept": "application/vnd.layer+json; version=1.0"})
+    r = translate_response(req, Response(502, {"content-type": "text/html"}, None), source="3.0")
+    assert r.response.headers["content-type"] == "text/html"

@@ -118,3 +118,65 @@ def test_bad_option_values_are_refused():
     for kw in ({"part_ids": "uuid"}, {"identity_type_field": "kind"}, {"system_unread_fields": "zero"}):
         with pytest.raises(ValueError):
             Options(**kw)
+
+
+# ---- Options.as_of (issue 9 §4) ----------------------------------------------------------------
+def test_readme_dated_table_is_the_data_table():
+    import re
+    from pathlib import Path
+
+    from layer_migrate.options import DATED_BEHAVIOURS
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\d{4}-\d\d-\d\d) \| (.+?) \| `(\w+)=True` \| (R\d+) \|$", readme, re.M)
+    assert rows == [(d.changed.isoformat(), d.behaviour, d.option, d.spec) for d in DATED_BEHAVIOURS]
+    assert all(d.before is True for d in DATED_BEHAVIOURS)  # the README column says "=True"
+
+
+@pytest.mark.parametrize("behaviour", range(3))
+def test_each_dated_option_follows_the_date(behaviour):
+    from datetime import date, timedelta
+
+    from layer_migrate.options import DATED_BEHAVIOURS
+
+    d = DATED_BEHAVIOURS[behaviour]
+    assert getattr(Options(), d.option) is (not d.before)                       # latest
+    assert getattr(Options(as_of=d.changed - timedelta(days=1)), d.option) is d.before
+    assert getattr(Options(as_of=d.changed), d.option) is (not d.before)        # the day it changed
+    assert getattr(Options(as_of=date(2014, 1, 1), **{d.option: False}), d.option) is False  # explicit
+
+
+def test_as_of_drives_translation_before_and_after():
+    req = Request("GET", "/apps/A/conversations/c", V11)
+    conv = {"id": "layer:///conversations/c", "participants": [], "distinct": True, "metadata": None}
+    early = translate_response(req, Response(200, {}, conv), "3.0", options=Options(as_of="2016-06-20"))
+    late = translate_response(req, Response(200, {}, conv), "3.0", options=Options(as_of="2016-06-21"))
+    assert "metadata" not in early.response.body and late.response.body["metadata"] is None
+    req = Request("GET", "/apps/A/users/ghost/conversations", V11)
+    nf = {"id": "not_found", "code": 102, "message": "User not found", "url": "u", "data": {}}
+    early = translate_response(req, Response(404, {}, nf), "3.0", options=Options(as_of="2016-01-01"))
+    late = translate_response(req, Response(404, {}, nf), "3.0", options=Options(as_of="2016-07-01"))
+    assert [p.key for p in early.prerequisites] and late.prerequisites == []
+
+
+def test_as_of_distinct_303_before_september_2015():
+    req = Request("POST", "/apps/A/conversations", V11, {"participants": ["a", "b"], "distinct": True})
+    conv = {"id": "layer:///conversations/c", "url": "https://x/apps/A/conversations/c", "participants": [],
+            "distinct": True}
+    early = translate_response(req, Response(200, {}, conv), "3.0", options=Options(as_of="2015-09-15"))
+    late = translate_response(req, Response(200, {}, conv), "3.0", options=Options(as_of="2015-09-16"))
+    assert early.response.status == 303 and late.response.status == 200
+
+
+def test_at_redates_but_keeps_explicit_options():
+    o = Options(as_of="2015-01-01", drop_nulls=False)
+    assert (o.drop_nulls, o.distinct_303) == (False, True)
+    later = o.at("2017-01-01")
+    assert (later.drop_nulls, later.distinct_303, later.autocreate_users) == (False, False, False)
+    assert later.describe()["as_of"] == "2017-01-01"
+
+
+@pytest.mark.parametrize("bad", ["2016-13-01", "yesterday", 20160101])
+def test_as_of_must_be_a_date(bad):
+    with pytest.raises(ValueError, match="as_of must be a date"):
+        Options(as_of=bad)

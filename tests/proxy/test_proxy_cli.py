@@ -175,6 +175,5 @@ def test_sigterm_finishes_inflight_request():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
             rc = p.wait(20)
-        # uvicorn re-raises the captured SIGTERM after a clean shutdown, so the exit status says
-        # "terminated by SIGTERM" rather than 0; what matters is that the request above finished.
-        assert rc in (0, -signal.SIGTERM)
+        # a graceful stop is a clean exit: 0, not "killed by signal 15" (systemd, Kubernetes)
+        assert rc == 0, (rc, p.stderr.read().decode() if p.stderr else "")

@@ -410,7 +410,7 @@ def test_verify_reads_drops_beyond_its_bound(tmp_path):
         for _ in range(3):
             assert httpx.get(f"{proxy.url}/apps/{emu.app_id}/users/alice/identity", headers=h).status_code == 200
         text = httpx.get(proxy.url + "/-/metrics").text
-    assert 'layer_proxy_verify_reads_total{endpoint="?",outcome="dropped"} 3.0' in text
+    assert 'layer_proxy_verify_reads_total{endpoint="identity.get",outcome="dropped"} 3.0' in text
 
 
 # -- deployment -----------------------------------------------------------------------------------
