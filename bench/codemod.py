@@ -21,6 +21,7 @@ import json
 import random
 import re
 import resource
+import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -111,6 +112,20 @@ def runner_time(paths: list[Path], jobs: int, settings: Settings) -> tuple[float
     return time.perf_counter() - t0, _cpu() - c0
 
 
+def peak_rss(folder: str, jobs: int) -> float:
+    """Peak RSS in MiB of the largest process of ``layer-migrate codemod --check -j N`` on
+    ``folder`` (run in a child interpreter, so this process's own heap does not count)."""
+    code = ("import resource, sys\nfrom layer_migrate.cli import main\n"
+            "try:\n    main(['codemod', '--check', '-q', '-j', sys.argv[1], sys.argv[2]])\n"
+            "except SystemExit:\n    pass\n"
+            "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+            "print(max(own, kids))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(jobs), folder], capture_output=True, text=True,
+                         timeout=600, check=False)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is KiB on Linux
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smaller corpus (smoke run)")
@@ -143,6 +158,8 @@ def main() -> None:
         settings = Settings(target="3.0")
         t_j1, cpu_j1 = runner_time(paths, 1, settings)
         t_j2, cpu_j2 = runner_time(paths, 2, settings)
+        rss_j1 = peak_rss(d, 1)
+        rss_j2 = peak_rss(d, 2)
 
     def fps(count: int, seconds: float) -> float:
         return count / seconds if seconds else float("inf")
@@ -158,7 +175,8 @@ def main() -> None:
                    "j2_scaling": t_j1 / t_j2,
                    # CPU spent by -j 2 relative to -j 1: 1.0 = no parallel overhead. Unlike the wall
                    # clock scaling it does not depend on other load on the machine.
-                   "j2_cpu_overhead": cpu_j2 / cpu_j1},
+                   "j2_cpu_overhead": cpu_j2 / cpu_j1,
+                   "peak_rss_mib_j1": rss_j1, "peak_rss_mib_j2_per_process": rss_j2},
         "python": sys.version.split()[0], "quick": args.quick,
     }
     print(f"corpus: {len(corpus)} files ({len(layer_files)} Layer, {len(plain)} ordinary); "
@@ -171,6 +189,12 @@ def main() -> None:
     print(f"runner --check     -j1 {r['j1_fps']:8.1f} files/s | -j2 {r['j2_fps']:8.1f} files/s | "
           f"scaling {r['j2_scaling']:.2f}x (CPU overhead of -j2: {r['j2_cpu_overhead']:.2f}x; wall-clock "
           f"scaling needs 2 idle cores)")
+    print(f"peak RSS          -j1 {r['peak_rss_mib_j1']:6.1f} MiB | -j2 "
+          f"{r['peak_rss_mib_j2_per_process']:6.1f} MiB per process")
+    met = result["layer_only"]["ratio"] >= 0.5
+    result["targets_met"] = {"layer_only_ratio_ge_0.5": met}
+    print(f"target codemod >= 0.5x bare libcst on Layer files: {'MET' if met else 'NOT MET'}"
+          f" ({result['layer_only']['ratio']:.2f}x)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")

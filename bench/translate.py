@@ -5,7 +5,13 @@ bytes, and reported as ratios: (a) the engine's 3.0 → 1.0 downgrade of a ~1.4 
 and its 1.0 → 3.0 upgrade of a message / conversation / block-list request; (b) one hand-written
 function per case doing exactly the same translation, including the v1 refusals the engine makes
 on the way (R23 sender, R32 parts) — the lower bound a rulebook-free proxy would pay; (c) orjson and stdlib ``json`` parse + serialize of the body bytes (what any proxy pays
-anyway). Targets: engine ≤ 2× hand-written, and below stdlib json parse+serialize.
+anyway). Targets (issue 14 §3), per case: engine ≤ 1.5× hand-written, and below stdlib json
+parse+serialize.
+
+Each round times every contender in interleaved small batches and keeps each one's fastest batch,
+so load from other processes hits them alike; a round gives one engine/hand and one engine/json
+ratio. The verdict uses the median
+ratio over rounds; the minimum is printed next to it, with the best-of-rounds µs per call.
 Writes ``bench/results/translate.json``.
 """
 
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import timeit
 from base64 import b64decode
@@ -141,22 +148,31 @@ def hand_upgrade(req: Request) -> tuple:
 
 
 # ---- measurement ----------------------------------------------------------------------------------
-def per_call(fns: list[Any], number: int, repeat: int) -> list[float]:
-    """Best-of-``repeat`` µs per call for each of ``fns``, measured interleaved (round-robin) so
-    that load from other processes hits every contender alike and the ratios stay meaningful."""
-    best = [float("inf")] * len(fns)
+TARGET_HAND = 1.5  # engine ≤ 1.5× the hand-written function (issue 14 §3)
+TARGET_JSON = 1.0  # engine below stdlib json parse+serialize of the same bytes
+
+
+def rounds(fns: list[Any], number: int, count: int, tries: int = 5) -> list[list[float]]:
+    """``count`` rounds of µs per call for each of ``fns``. In a round every contender runs
+    ``tries`` batches of ``number`` calls, interleaved, and keeps its fastest batch: a batch that
+    another process preempted does not decide a ratio, and each round's ratios compare like with
+    like (same moment, same machine state)."""
     timers = [timeit.Timer(fn) for fn in fns]
-    for _ in range(repeat):
-        for i, t in enumerate(timers):
-            best[i] = min(best[i], t.timeit(number=number))
-    return [b / number * 1e6 for b in best]
+    out = []
+    for _ in range(count):
+        best = [float("inf")] * len(fns)
+        for _ in range(tries):
+            for i, t in enumerate(timers):
+                best[i] = min(best[i], t.timeit(number=number))
+        out.append([b / number * 1e6 for b in best])
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer iterations (CI smoke run)")
     args = ap.parse_args()
-    number, repeat = (500, 5) if args.quick else (2000, 25)
+    number, count = (200, 9) if args.quick else (500, 25)
     engine, opts = default_engine(), Options()
 
     results: dict[str, Any] = {"python": platform.python_version(), "quick": args.quick, "cases": {}}
@@ -182,20 +198,31 @@ def main() -> int:
             (lambda req=req: hand_upgrade(req)), orjson.dumps(body))
 
     ok = True
-    print(f"{'case':<42}{'engine µs':>11}{'hand µs':>10}{'orjson µs':>11}{'json µs':>10}"
-          f"{'eng/hand':>10}{'eng/json':>10}")
+    print(f"{'case':<40}{'engine':>8}{'hand':>7}{'orjson':>7}{'json':>7}"
+          f"{'eng/hand med (min)':>20}{'eng/json med (min)':>20}  target")
     for name, (eng, hand, data) in cases.items():
-        e, h, oj, sj = per_call([eng, hand, lambda data=data: orjson.dumps(orjson.loads(data)),
-                                 lambda data=data: json.dumps(json.loads(data)).encode()], number, repeat)
-        r_hand, r_json = e / h, e / sj
-        ok = ok and r_hand <= 2.0 and r_json < 1.0
-        results["cases"][name] = {"engine_us": round(e, 3), "hand_us": round(h, 3), "orjson_us": round(oj, 3),
-                                  "stdlib_json_us": round(sj, 3), "engine_over_hand": round(r_hand, 3),
-                                  "engine_over_stdlib_json": round(r_json, 3),
-                                  "engine_over_orjson": round(e / oj, 3)}
-        print(f"{name:<42}{e:>11.2f}{h:>10.2f}{oj:>11.2f}{sj:>10.2f}{r_hand:>10.2f}{r_json:>10.2f}")
+        laps = rounds([eng, hand, lambda data=data: orjson.dumps(orjson.loads(data)),
+                       lambda data=data: json.dumps(json.loads(data)).encode()], number, count)
+        e, h, oj, sj = (min(lap[i] for lap in laps) for i in range(4))
+        r_hand = [lap[0] / lap[1] for lap in laps]
+        r_json = [lap[0] / lap[3] for lap in laps]
+        med_hand, med_json = statistics.median(r_hand), statistics.median(r_json)
+        met = med_hand <= TARGET_HAND and med_json < TARGET_JSON
+        ok = ok and met
+        results["cases"][name] = {
+            "engine_us": round(e, 3), "hand_us": round(h, 3), "orjson_us": round(oj, 3),
+            "stdlib_json_us": round(sj, 3),
+            "engine_over_hand": {"median": round(med_hand, 3), "min": round(min(r_hand), 3)},
+            "engine_over_stdlib_json": {"median": round(med_json, 3), "min": round(min(r_json), 3)},
+            "engine_over_orjson": round(e / oj, 3), "target_met": met}
+        print(f"{name:<40}{e:>8.2f}{h:>7.2f}{oj:>7.2f}{sj:>7.2f}"
+              f"{f'{med_hand:.2f} ({min(r_hand):.2f})':>20}{f'{med_json:.2f} ({min(r_json):.2f})':>20}"
+              f"  {'met' if met else 'NOT met'}")
+    results["targets"] = {"engine_over_hand_max": TARGET_HAND, "engine_over_stdlib_json_below": TARGET_JSON,
+                          "verdict_on": "median of per-round ratios", "rounds": count, "calls_per_batch": number}
     results["targets_met"] = ok
-    print("targets (engine ≤ 2× hand-written, engine < stdlib json):", "met" if ok else "NOT met")
+    print(f"targets (engine ≤ {TARGET_HAND}× hand-written, engine < stdlib json; median over {count} rounds):",
+          "met" if ok else "NOT met")
     out = Path(__file__).resolve().parent / "results" / "translate.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -210,8 +210,6 @@ def test_no_import_cycle_outside_the_emulator():
     assert _cycles(_graph(exclude="layer_migrate.emulator")) == []
 
 
-@pytest.mark.xfail(strict=True, reason="emulator/http.py → app.py → every handler → http.py: "
-                   "fixed on branch emulator")
 def test_no_import_cycle_in_the_emulator():
     assert _cycles(_graph()) == []
 

@@ -9,6 +9,7 @@ which is what keeps large repositories fast.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -303,8 +304,9 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     out.changed = new_code != code
     if out.changed:
         try:
-            cst.parse_module(new_code)
-            compile(new_code, "<layer-migrate>", "exec", dont_inherit=True)
+            # CPython's own parser (the one that will run the code), AST only: an order of
+            # magnitude cheaper than a second libcst parse, and it rejects what Python rejects
+            compile(new_code, "<layer-migrate>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
         except Exception as exc:  # our bug, never the user's: refuse to write
             return Outcome(code=code, skipped=f"internal error: rewritten code does not parse ({exc}); "
                                               f"file left unchanged — please report")

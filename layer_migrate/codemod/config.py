@@ -49,6 +49,9 @@ def load_config(start: Path | None = None) -> tuple[dict[str, Any], Path | None]
     merged.update(section.get("codemod", {}) if isinstance(section.get("codemod"), dict) else {})
     unknown = sorted(set(merged) - KNOWN)
     if unknown:
+        # warned, not fatal: a newer config may name options an older codemod does not know
+        print(f"{path}:1: warning: unknown [tool.layer-migrate] key(s) ignored: {', '.join(unknown)} "
+              f"(known: {', '.join(sorted(KNOWN))})", file=sys.stderr)
         merged = {k: v for k, v in merged.items() if k in KNOWN}
     if "bot-map" in merged and isinstance(merged["bot-map"], str):
         merged["bot-map"] = str((path.parent / merged["bot-map"]).resolve())

@@ -2,9 +2,10 @@
 
 Order of checks for every request (each failure is a Layer error object):
 
-1. ``X-HTTP-Method-Override: PATCH`` on a POST turns it into a PATCH (§1.4); any other
-   override → ``400 invalid_request``.
-2. ``Authorization: Bearer <token>`` → else ``401 authentication_required`` (§1.1).
+1. ``Authorization: Bearer <token>`` (constant-time compare) → else ``401
+   authentication_required`` (§1.1).
+2. ``X-HTTP-Method-Override: PATCH`` on a POST turns it into a PATCH (§1.4, from 2015-09-16);
+   any other override → ``400 invalid_request``.
 3. ``Accept`` names a version of the right media type (``application/vnd.layer+json``, or
    ``application/vnd.layer.webhooks+json`` under ``/apps/:app/webhooks``) → else ``406
    invalid_header`` with the §1.2 body (§1.2; extra parameters such as ``charset`` tolerated).
@@ -20,7 +21,9 @@ Order of checks for every request (each failure is a Layer error object):
    that transaction and sent after the commit.
 
 Bodies over ``max_body`` bytes → ``413`` (``invalid_request``). Unexpected exceptions are logged
-and answered ``500 internal_server_error`` without a trace.
+and answered ``500 internal_server_error`` without a trace (``503 service_unavailable`` when
+emulating a date before 2015-08-21). Every dated behaviour comes from ``timeline.py`` through
+``Settings.timeline``; handlers get a :class:`~.settings.Settings`, never this app (no cycle).
 """
 
 from __future__ import annotations
@@ -159,6 +162,8 @@ class EmulatorApp:
                                               max_attempts=max_attempts, timeout=webhook_timeout)
         self.settings.verify_webhook = self.dispatcher.verify_later
         self.settings.renderer.clock = self.settings.clock
+        waiting = store.get_kv(messages.SCHEDULED) or []  # a --db restart resumes delayed messages
+        self.settings.next_due = min((e["due"] for e in waiting), default=None)
         self.tick_interval = 0.2
         self._ticker: asyncio.Future[None] | None = None
 

@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from .settings import Settings
     from .store import Store
 
+#: Deepest JSON nesting accepted in a request body: orjson cannot serialise past 254 levels, so a
+#: deeper body stored as metadata would fail later as a 500 (issue 11); nothing Layer documents
+#: nests beyond a handful of levels.
+MAX_JSON_DEPTH = 64
+
 #: Default and maximum ``page_size`` (§1.7); Following/identities lists use 500.
 DEFAULT_PAGE = 100
 FOLLOWING_PAGE = 500
@@ -82,6 +87,9 @@ class Ctx:
                     self._json = orjson.loads(self.raw)
                 except orjson.JSONDecodeError as exc:
                     raise invalid_request(f"Request body is not valid JSON: {exc}") from None
+                if _too_deep(self._json, MAX_JSON_DEPTH):
+                    raise invalid_request(f"Request body nests deeper than {MAX_JSON_DEPTH} levels.",
+                                          data={"max_depth": MAX_JSON_DEPTH})
         return self._json
 
     def json_object(self) -> dict[str, Any]:
@@ -93,6 +101,19 @@ class Ctx:
     def emit(self, kind: str, **data: Any) -> None:
         """Queue a webhook event; rendered for each subscribed webhook when the request commits."""
         self.events.append({"kind": kind, **data})
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` levels (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
 
 
 def parse_query(qs: bytes) -> dict[str, str]:

@@ -3,6 +3,8 @@ a user's perspective, delete, receipts, mark_all_read and the 3.0 part endpoints
 
 INFERRED choices:
 
+* A 2.0+ ``sender_id`` may be any user with an Identity, and a participant has one implicitly
+  (R21, ``common.identity_of``).
 * A 1.x ``sender.user_id`` need not be a participant (2.0+ accepts any existing identity as
   ``sender_id``, so both paths agree); the sender user is created implicitly in 1.x.
 * ``recipient_status`` covers the participants at send time: the sender's own entry is ``read``
@@ -12,7 +14,9 @@ INFERRED choices:
   invalid_property`` ``sender_id``; a 2.0+ body with a v1 ``sender`` object → ``422
   missing_property`` ``sender_id`` (R21).
 * Delayed messages (``schedule``) and 3.0 batches answer ``202`` (OBS v3) with the message(s);
-  the emulator stores them immediately with ``sent_at`` = now + delay (no real waiting).
+  a delayed message really waits (``sent_at`` = now + delay by the injectable clock): it is
+  invisible until then, and never sent if its conversation is deleted or its user sender is
+  removed meanwhile (§5.5; ``release_due``). Recipients are the participants at delivery time.
 * Part endpoints exist in 3.0 only (routes table): POST → 201 part, PUT part → 200 part,
   PUT parts → 200 parts array, DELETE → 204 (the last part cannot be removed: 422
   ``invalid_operation``). Every change bumps the message's and part's ``updated_at``.
@@ -51,8 +55,11 @@ V2_KEYS = {"sender_id", "parts", "notification", "schedule"}
 def render(ctx: Ctx, msg: dict[str, Any], *, user: str | None = None, url_kind: str = "get") -> dict[str, Any]:
     users = users_map(ctx, [msg["sender"].get("user_id")])
     out = ctx.render.message(ctx.version, msg, users, user=user, url_kind=url_kind)
-    if ctx.version == "2.0" and ctx.since("message_updating_2_0"):
-        out["updated_at"] = msg.get("updated_at") or msg["sent_at"]  # 2.0 message updating, 2017-09-28
+    if (ctx.version == "2.0" and ctx.since("message_updating_2_0")
+            and msg.get("updated_at") and msg["updated_at"] != msg["sent_at"]):
+        # 2.0 message updating (2017-09-28): INFERRED that 2.0 shows updated_at once a message was
+        # updated (the preview docs list the field, not when it is present; docs/emulator.md)
+        out["updated_at"] = msg["updated_at"]
     return out
 
 
@@ -183,14 +190,17 @@ def release_due(ctx: Ctx) -> None:
     A message is dropped instead (kept in ``emu.store.get_kv("dropped_messages")``) when its
     conversation was deleted or its user sender is no longer a participant meanwhile.
     """
-    pending = ctx.store.get_kv(SCHEDULED) or []
-    if not pending:
+    settings = ctx.settings
+    clock = settings.clock()
+    if settings.next_due is None or clock < settings.next_due:
         return
-    clock = ctx.settings.clock()
+    pending = ctx.store.get_kv(SCHEDULED) or []
     due = [e for e in pending if e["due"] <= clock]
+    waiting = [e for e in pending if e["due"] > clock]
+    settings.next_due = min((e["due"] for e in waiting), default=None)
     if not due:
         return
-    ctx.store.put_kv(SCHEDULED, [e for e in pending if e["due"] > clock])
+    ctx.store.put_kv(SCHEDULED, waiting)
     dropped = ctx.store.get_kv(DROPPED) or []
     for entry in sorted(due, key=lambda e: e["due"]):
         msg = entry["message"]
@@ -237,6 +247,8 @@ def send(ctx: Ctx) -> Reply:
         created.append(msg)
     if offset > 0:
         ctx.store.put_kv(SCHEDULED, scheduled)
+        first = min(e["due"] for e in scheduled)
+        ctx.settings.next_due = first if ctx.settings.next_due is None else min(first, ctx.settings.next_due)
     rendered = [render(ctx, m, url_kind="send") for m in created]
     if not ctx.since("explicit_nulls"):
         for r in rendered:

@@ -5,6 +5,8 @@ INFERRED choices:
 
 * Announcement recipients and ad-hoc notification recipients are created as users implicitly;
   ``"everyone"`` (discontinued 2015-11-30) → ``422 invalid_property`` ``recipients`` (R34).
+  Emulating an earlier date, ``"everyone"`` (and, before 2015-06-17, omitted recipients) means
+  every user the emulator knows.
 * ``POST /notifications`` answers ``202`` with an empty body; the request is stored
   (``emu.store.notifications()``) as it would have been pushed.
 * Exports complete immediately (status ``completed``); the archive itself is not produced

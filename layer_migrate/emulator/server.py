@@ -20,6 +20,13 @@ import uvicorn
 
 from .app import EmulatorApp
 from .store import Store
+from .transport import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_HEADER_BYTES,
+    DEFAULT_MAX_REQUEST_LINE,
+    guarded_protocol,
+)
 
 EMULATOR_APP_ID = "00000000-0000-4000-8000-00000000a991"
 DEFAULT_TOKEN = "emulator-token"
@@ -54,6 +61,9 @@ class Emulator:
     ``as_of`` (a :class:`datetime.date`) emulates the service at that date: every dated line of
     the change log follows it (``timeline.py``; default: the latest behaviour). ``faults`` turns
     on failure paths (``settings.FAULTS``); ``clock`` replaces ``time.time`` (delayed messages).
+    Connection limits (transport.py): ``max_header_bytes`` (16 KiB) and ``max_request_line``
+    (8 KiB) → 431; ``header_timeout`` (10 s), ``body_timeout`` (30 s) and ``timeout_keep_alive``
+    (30 s) close idle and slow connections.
     """
 
     def __init__(self, *, lenient: bool = False, token: str = DEFAULT_TOKEN, db: str | None = None,
@@ -64,7 +74,9 @@ class Emulator:
                  webhook_timeout: float = 5.0, enforce_blocks: bool = True, distinct_location: bool = False,
                  system_unread_fields: str = "null", log_level: str = "warning", as_of: date | None = None,
                  faults: set[str] | frozenset[str] | None = None, clock: Callable[[], float] | None = None,
-                 max_header_bytes: int = 16 * 1024, header_timeout: float = 10.0,
+                 max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES,
+                 max_request_line: int = DEFAULT_MAX_REQUEST_LINE,
+                 header_timeout: float = DEFAULT_HEADER_TIMEOUT, body_timeout: float = DEFAULT_BODY_TIMEOUT,
                  timeout_keep_alive: float = 30.0) -> None:
         self.app_id = app_id
         self.token = token
@@ -82,8 +94,8 @@ class Emulator:
                                system_unread_fields=system_unread_fields, as_of=as_of, faults=faults,
                                clock=clock)
         self.as_of = as_of
-        self.max_header_bytes = max_header_bytes
-        self.header_timeout = header_timeout
+        self.protocol = guarded_protocol(max_header_bytes=max_header_bytes, max_request_line=max_request_line,
+                                         header_timeout=header_timeout, body_timeout=body_timeout)
         self.timeout_keep_alive = timeout_keep_alive
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -117,8 +129,11 @@ class Emulator:
         return sock
 
     def _config(self) -> uvicorn.Config:
+        # uvicorn annotates timeout_keep_alive as int but hands it to loop.call_later, which takes
+        # fractions of a second (tests close idle connections after 0.5 s).
         return uvicorn.Config(self.app, log_level=self.log_level, access_log=False, lifespan="on",
-                              backlog=2048, timeout_keep_alive=30)
+                              backlog=2048, timeout_keep_alive=self.timeout_keep_alive,  # type: ignore[arg-type]
+                              http=self.protocol)
 
     def start(self) -> Emulator:
         """Serve in a daemon thread; returns once the socket accepts connections."""

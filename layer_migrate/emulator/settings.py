@@ -53,5 +53,8 @@ class Settings:
     faults: set[str] = field(default_factory=set)
     #: Wall-clock seconds since the epoch; injectable so delayed-message tests need not sleep.
     clock: Callable[[], float] = time.time
+    #: Earliest due time of a waiting delayed message (``None``: none waits), so requests skip
+    #: the store read when nothing is scheduled (a hint: the store stays the truth).
+    next_due: float | None = None
     #: Called with a webhook uuid to run its verification challenge after the commit.
     verify_webhook: Callable[[str], None] = lambda _uuid: None

@@ -14,6 +14,9 @@ INFERRED choices:
   ``--lenient`` accepts ``value`` with a user id and ``set`` with a list.
 * ``DELETE …/blocks/:user_id`` at 2.0+ → ``405`` with an empty ``Allow`` header (no method is
   left on that resource); ``POST …/blocks`` → ``405`` with ``Allow: GET`` (app.py).
+* Self-blocks are allowed (layer-api's integration suite blocks a user from its own list and
+  expects 204; nothing in the spec forbids it; docs/emulator.md).
+* ``user_id`` in an identity body is ignored (LayerClient 0.1.10 sends it).
 * Badge GET counts unread messages/conversations from ``recipient_status``.
 """
 

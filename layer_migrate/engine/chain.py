@@ -10,7 +10,7 @@ rebuilt copy-on-write along the touched keys only (no deep copies).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import routes
 from ..errors import invalid_request
@@ -33,7 +33,9 @@ from .cache import Memo
 from .deliveries import translate_delivery
 from .interpret import (
     ReqFn,
+    RouteRewrite,
     body_hook,
+    body_phase,
     compile_field_fact,
     compile_patch_fact,
     content_type_phase,
@@ -62,12 +64,77 @@ def _steps(source: str, target: str) -> list[Step]:
 
 
 def record(ctx: Context, rid: str, lossy_lines: dict[str, str]) -> None:
-    """The one place a rule is reported: ``applied`` once, and its lossy line once."""
+    """The one place a rule is reported: ``applied`` once, and its lossy line once. (The hot loops
+    append to ``applied`` themselves and call this only for rules that have a lossy line.)"""
     if rid not in ctx.applied:
         ctx.applied.append(rid)
-        text = lossy_lines.get(rid)
-        if text is not None and text not in ctx.lossy:
-            ctx.lossy.append(text)
+    text = lossy_lines.get(rid)
+    if text is not None and text not in ctx.lossy:
+        ctx.lossy.append(text)
+
+
+def _tagged_body_hook(fn: Callable[[Any, Context], Any]) -> ReqFn:
+    hook = body_hook(fn)
+    hook.body_fn = fn  # type: ignore[attr-defined]  # lets _fuse_body_facts fuse neighbours
+    return hook
+
+
+def _fuse_body_facts(fns: list[tuple[Any, ReqFn]]) -> list[tuple[Any, ReqFn]]:
+    """Runs of adjacent declared body facts → one :func:`body_phase` (order kept)."""
+    out: list[tuple[Any, ReqFn]] = []
+    run: list[tuple[str, Callable[[Any, Context], Any]]] = []
+
+    def flush() -> None:
+        if len(run) == 1:
+            out.append((run[0][0], body_hook(run[0][1])))
+        elif run:
+            out.append((None, body_phase(list(run))))
+        run.clear()
+
+    for rid, fn in fns:
+        body_fn = getattr(fn, "body_fn", None)
+        if body_fn is not None and rid is not None:
+            run.append((rid, body_fn))
+        else:
+            flush()
+            out.append((rid, fn))
+    flush()
+    return out
+
+
+class RoutePlan(NamedTuple):
+    """A request pipeline that is one RouteFact rewrite: decided at plan time but for the body."""
+
+    rule: str
+    rewrite: RouteRewrite
+    method: str
+    path: str
+    endpoint: str
+
+
+class RequestPlan(NamedTuple):
+    """What a request's method, path, Accept and version arguments decide, computed once."""
+
+    endpoint: str | None
+    params: dict[str, str]
+    source: str
+    target: str
+    accept: str | None  # the translated Accept value (None: unchanged)
+    accept_rules: tuple[str, ...]  # the rule ids the Accept phase applied
+    pipeline: Pipeline  # the rest of the request pipeline
+    route: RoutePlan | None = None  # set when the rest is exactly one RouteFact rewrite
+
+
+class ResponsePlan(NamedTuple):
+    endpoint: str | None
+    params: dict[str, str]
+    source: str
+    target: str
+    pipeline: Pipeline
+    objects: tuple[tuple[str, ObjPipeline], ...]  # (locator, object pipeline) per object kind
+
+
+UNKNOWN_ENDPOINT = "unknown endpoint: passed through"
 
 
 class Engine:
@@ -82,7 +149,8 @@ class Engine:
         self._obj: Memo[tuple[str, str, str], ObjPipeline] = Memo(1 << 16)
         # client-chosen keys: bounded
         self._routes: Memo[tuple[str, str], tuple[str | None, dict[str, str]]] = Memo(4096)
-        self._client_versions: Memo[tuple[str | None, str | None], str] = Memo(1024)
+        self._req_plans: Memo[tuple[Any, ...], RequestPlan] = Memo(4096)
+        self._res_plans: Memo[tuple[Any, ...], ResponsePlan] = Memo(4096)
         #: rule id → its "lossy" line, reported whenever the rule applied
         self._lossy = {r.id: f"{r.id}: {r.lossy}" for r in self.rules if r.lossy}
         #: what the rules declare about webhook deliveries (R30, R50–R52), in rule order
@@ -171,8 +239,11 @@ class Engine:
                         accept.append((rule.id, hook, step))
                     else:
                         fns.append((rule.id, hook))
+        fns = _fuse_body_facts(fns)
         if accept:
-            fns.insert(0, (None, fold_accept(accept)))
+            phase = fold_accept(accept)
+            phase.folds_accept = True  # type: ignore[attr-defined]  # read by _request_plan
+            fns.insert(0, (None, phase))
         return self._req.put(key, tuple(fns))
 
     def _compile_request_fact(self, fact: object, rule: Rule, step: Step, endpoint: str | None,
@@ -180,10 +251,10 @@ class Engine:
         if isinstance(fact, FieldFact) and fact.direction == "request":
             if endpoint in fact.endpoints:
                 fn = compile_field_fact(fact, forward=up)
-                return body_hook(fn) if fn is not None else None
+                return _tagged_body_hook(fn) if fn is not None else None
         elif isinstance(fact, PatchOpFact):
             if endpoint in fact.endpoints:
-                return body_hook(compile_patch_fact(fact, forward=up))
+                return _tagged_body_hook(compile_patch_fact(fact, forward=up))
         elif isinstance(fact, MediaTypeFact):
             return media_type_hook(fact, step, up)
         elif isinstance(fact, RouteFact):
@@ -237,16 +308,21 @@ class Engine:
                    target: str | None = None) -> Any:
         """Translate one ``kind`` object with the context's versions (or those given)."""
         key = (kind, source or ctx.source, target or ctx.target)
-        applied, lz = ctx.applied, self._lossy
         pipeline = self._obj.get(key)
         if pipeline is None:
             pipeline = self.object_pipeline(*key)
+        return self._run(pipeline, obj, ctx)
+
+    def _run(self, pipeline: ObjPipeline, obj: Any, ctx: Context) -> Any:
+        applied = ctx.applied
         for rid, fn in pipeline:
             new = fn(obj, ctx)
             if new is not obj:
                 obj = new
                 if rid not in applied:
-                    record(ctx, rid, lz)
+                    applied.append(rid)
+                    if rid in self._lossy:
+                        record(ctx, rid, self._lossy)
         return obj
 
     def run_objects_at(self, endpoint: str | None, body: Any, ctx: Context) -> Any:
@@ -261,73 +337,127 @@ class Engine:
                         body = items
         return body
 
+    # -- plans: everything a request's method, path, Accept and version arguments decide --
+    def _request_plan(self, method: str, path: str, headers: dict[str, str], accept: str | None,
+                      to: str, source: str | None) -> RequestPlan:
+        target = CHECKED.get(to) or checked_version(to, "to")
+        endpoint, params = self.route(method, path, headers)
+        if source:
+            src = CHECKED.get(source) or checked_version(source, "from")
+        else:
+            src = version_from_accept(accept, is_webhooks_endpoint(endpoint))
+        if src == target:
+            return RequestPlan(endpoint, params, src, target, None, (), ())
+        pipeline = self.request_pipeline(endpoint, src, target)
+        new_accept, accept_ids = None, ()
+        if pipeline and getattr(pipeline[0][1], "folds_accept", False):  # fixed by this plan's key
+            probe = Context(src, target, DEFAULT_OPTIONS, endpoint, params, self, method, path,
+                            {"accept": accept} if accept is not None else {})
+            accept_ids = tuple(pipeline[0][1](probe) or ())
+            got = probe.headers.get("accept")
+            new_accept = got if got is not None and got != accept else None
+            pipeline = pipeline[1:]
+        rewrite = getattr(pipeline[0][1], "rewrite", None) if len(pipeline) == 1 else None
+        if isinstance(rewrite, RouteRewrite) and pipeline[0][0] is not None:
+            route = RoutePlan(pipeline[0][0], rewrite, rewrite.fact.to_method, rewrite.target(path, params),
+                              rewrite.fact.to_endpoint)
+            return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, (), route)
+        return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, pipeline)
+
+    def _response_plan(self, method: str, path: str, headers: dict[str, str], source: str,
+                       to: str | None) -> ResponsePlan:
+        src = CHECKED.get(source) or checked_version(source, "from")
+        endpoint, params = self.route(method, path, headers)
+        if to:
+            target = CHECKED.get(to) or checked_version(to, "to")
+        else:
+            target = version_from_accept(headers.get("accept"), is_webhooks_endpoint(endpoint))
+        if src == target:
+            return ResponsePlan(endpoint, params, src, target, (), ())
+        objects = tuple((loc, self.object_pipeline(kind, src, target))
+                        for kind, loc in OBJECT_LOCATIONS.get(endpoint or "", ()))
+        return ResponsePlan(endpoint, params, src, target, self.response_pipeline(endpoint, src, target),
+                            objects)
+
+    # -- translating --
     def translate_request(self, request: Request, to: str, source: str | None = None,
                           options: Options | None = None) -> Translation:
         if options is None:
             options = DEFAULT_OPTIONS
-        target = CHECKED.get(to) or checked_version(to, "to")
         headers = request.headers
         method, path = request.method, request.path
-        # hot path: cached route (R06 overrides take the slow path), version and pipeline
-        hit = None if method == "POST" and "x-http-method-override" in headers else self._routes.get((method, path))
-        endpoint, params = hit if hit is not None else self.route(method, path, headers)
-        if source:
-            src = CHECKED.get(source) or checked_version(source, "from")
+        accept = headers.get("accept")
+        # hot path: one lookup decides route, versions, Accept and pipeline (R06 overrides: slow path)
+        if method == "POST" and "x-http-method-override" in headers:
+            plan = self._request_plan(method, path, headers, accept, to, source)
         else:
-            accept = headers.get("accept")
-            src = self._client_versions.get((accept, endpoint)) or self._client_version(accept, endpoint)
+            key = (method, path, accept, to, source)
+            cached = self._req_plans.get(key)
+            plan = cached if cached is not None else self._req_plans.put(
+                key, self._request_plan(method, path, headers, accept, to, source))
+        endpoint, params, src, target, new_accept, accept_ids, pipeline, route = plan
         if src == target:
             return Translation(request, [], [], [], src, target, endpoint)
         body = request.body
         if body is None and request.raw and endpoint is not None:
             body = _parse_raw(request.raw, headers.get("content-type"))
-        ctx = Context(src, target, options, endpoint, params, self, method, path, dict(headers), body, 200,
-                      request)
+        hdrs = dict(headers)
+        if new_accept is not None:
+            hdrs["accept"] = new_accept
+        if not pipeline:
+            if route is not None:  # R38/R39: everything but the body was decided by the plan
+                hdrs["content-type"] = route.rewrite.fact.content_type
+                req = _new_request(route.method, route.path, hdrs, route.rewrite.body(body, params))
+                rid = route.rule
+                lossy = [self._lossy[rid]] if rid in self._lossy else []
+                return Translation(req, [], [*accept_ids, rid], lossy, src, target, endpoint)
+            req = _new_request(method, path, hdrs, body)
+            if body is request.body:
+                req.raw = request.raw
+            return Translation(req, [], list(accept_ids),
+                               [] if endpoint is not None else [UNKNOWN_ENDPOINT], src, target, endpoint)
+        ctx = Context(src, target, options, endpoint, params, self, method, path, hdrs, body, 200, request)
         applied, lz = ctx.applied, self._lossy
-        pipeline = self._req.get((endpoint, src, target))
-        if pipeline is None:
-            pipeline = self.request_pipeline(endpoint, src, target)
+        applied.extend(accept_ids)
         for rid, fn in pipeline:
             done = fn(ctx)
             if done:
-                if rid is None:  # the folded Accept phase reports its own rule ids
-                    applied.extend(done)
+                if rid is None:  # a fused body phase names the rules that changed the body
+                    for r in done:
+                        if r not in applied:
+                            applied.append(r)
+                            if r in lz:
+                                record(ctx, r, lz)
                 elif rid not in applied:
-                    record(ctx, rid, lz)
+                    applied.append(rid)
+                    if rid in lz:
+                        record(ctx, rid, lz)
         if endpoint is None:
-            ctx.lossy.append("unknown endpoint: passed through")
+            ctx.lossy.append(UNKNOWN_ENDPOINT)
         req = _new_request(ctx.method, ctx.path, ctx.headers, ctx.body)
         if ctx.body is request.body:
             req.raw = request.raw
         return Translation(req, ctx.prerequisites, applied, ctx.lossy, src, target, endpoint)
 
-    def _client_version(self, accept: str | None, endpoint: str | None) -> str:
-        v = version_from_accept(accept, is_webhooks_endpoint(endpoint))
-        return self._client_versions.put((accept, endpoint), v)
-
     def translate_response(self, request: Request, response: Response, source: str,
                            to: str | None = None, options: Options | None = None) -> ResponseTranslation:
         if options is None:
             options = DEFAULT_OPTIONS
-        src = CHECKED.get(source) or checked_version(source, "from")
         headers = request.headers
         method, path = request.method, request.path
-        # the same inlined lookups as translate_request (measured: a call here costs the blocks case ~5%)
-        hit = None if method == "POST" and "x-http-method-override" in headers else self._routes.get((method, path))
-        endpoint, params = hit if hit is not None else self.route(method, path, headers)
-        if to:
-            target = CHECKED.get(to) or checked_version(to, "to")
+        if method == "POST" and "x-http-method-override" in headers:
+            plan = self._response_plan(method, path, headers, source, to)
         else:
-            accept = headers.get("accept")
-            target = self._client_versions.get((accept, endpoint)) or self._client_version(accept, endpoint)
+            key = (method, path, headers.get("accept"), source, to)
+            cached = self._res_plans.get(key)
+            plan = cached if cached is not None else self._res_plans.put(
+                key, self._response_plan(method, path, headers, source, to))
+        endpoint, params, src, target, pipeline, objects = plan
         if src == target:
             return ResponseTranslation(response, [], [], src, target, endpoint)
         ctx = Context(src, target, options, endpoint, params, self, method, path,
                       dict(response.headers), response.body, response.status, request)
         applied, lz = ctx.applied, self._lossy
-        pipeline = self._res.get((endpoint, src, target))
-        if pipeline is None:
-            pipeline = self.response_pipeline(endpoint, src, target)
         for rid, fn in pipeline:
             done = fn(ctx)
             if done:
@@ -336,13 +466,24 @@ class Engine:
                         if r not in applied:
                             record(ctx, r, lz)
                 elif rid not in applied:
-                    record(ctx, rid, lz)
-        if 200 <= ctx.status < 300 and ctx.body is not None:
-            ctx.body = self.run_objects_at(endpoint, ctx.body, ctx)
+                    applied.append(rid)
+                    if rid in lz:
+                        record(ctx, rid, lz)
+        body = ctx.body
+        if objects and body is not None and 200 <= ctx.status < 300:
+            for loc, obj_pipeline in objects:
+                if loc == "":
+                    if isinstance(body, dict):
+                        body = self._run(obj_pipeline, body, ctx)
+                elif isinstance(body, list):
+                    items = [self._run(obj_pipeline, o, ctx) if isinstance(o, dict) else o for o in body]
+                    if any(a is not b for a, b in zip(items, body, strict=False)):
+                        body = items
+            ctx.body = body
         if endpoint is None:
-            ctx.lossy.append("unknown endpoint: passed through")
-        resp = _new_response(ctx.status, ctx.headers, ctx.body)
-        if ctx.body is response.body:
+            ctx.lossy.append(UNKNOWN_ENDPOINT)
+        resp = _new_response(ctx.status, ctx.headers, body)
+        if body is response.body:
             resp.raw = response.raw
         return ResponseTranslation(resp, applied, ctx.lossy, src, target, endpoint, ctx.prerequisites)
 

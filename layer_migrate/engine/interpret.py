@@ -20,12 +20,19 @@ from ..facts import FieldFact, MediaTypeFact, PatchOpFact, RouteFact
 from ..identity import IDENTITY_PREFIX, identity_id, user_id_of
 from ..prerequisites import EnsureIdentity, EnsureParticipant
 from ..rulebook import Context, Step
-from ..rulebook.helpers import fast_identity_id, fast_user_id, sender_from_v1, sender_to_v1
+from ..rulebook.helpers import (
+    IDENTITY_ID_CACHE,
+    fast_identity_id,
+    fast_user_id,
+    sender_from_v1,
+    sender_to_v1,
+)
 from ..versions import WEBHOOKS_MEDIA_TYPE, accept_header, media_type_of, version_of, with_version
 from .cache import Memo
 
-__all__ = ["Action", "ReqFn", "body_hook", "compile_field_fact", "compile_patch_fact",
-           "is_webhooks_endpoint", "media_type_hook", "route_hook", "status_hook"]
+__all__ = ["Action", "ReqFn", "RouteRewrite", "body_hook", "body_phase", "compile_field_fact",
+           "compile_patch_fact", "content_type_phase", "fold_accept", "is_webhooks_endpoint",
+           "media_type_hook", "route_hook", "status_hook"]
 
 #: A request/response hook: edits the context, returns whether it changed something.
 ReqFn = Callable[[Context], Any]
@@ -132,7 +139,8 @@ def _act_identity_id(v: Any, ctx: Context, where: str) -> Any:
     if isinstance(v, str):
         if not ctx.options.identity_ids_in_requests:
             return _SKIP
-        return fast_identity_id(v)
+        hit = IDENTITY_ID_CACHE.get(v)
+        return hit if hit is not None else fast_identity_id(v)
     raise invalid_property(where.split("[")[0], f"Property '{where}' must be a user id string")
 
 
@@ -180,7 +188,8 @@ def _overrides_up(v: Any, ctx: Context, where: str) -> Any:
             uid = entry.get("user_id")
             if not isinstance(uid, str):
                 raise invalid_property(f"{where}.user_id", f"Property '{where}[{i}].user_id' must be a user id string")
-            rest = {k: x for k, x in entry.items() if k != "user_id"}
+            rest = entry.copy()
+            del rest["user_id"]
             out.append({"recipient": fast_identity_id(uid), **rest})
         return out
     raise invalid_property(where, f"Property '{where}' must be an object or an array")
@@ -199,10 +208,6 @@ def _overrides_down(v: Any, ctx: Context, where: str) -> Any:
     return out
 
 
-def _act_sender_object(v: Any, ctx: Context, where: str) -> Any:
-    return sender_to_v1(v, ctx)
-
-
 def _act_sender_from_v1(v: Any, ctx: Context, where: str) -> Any:
     return sender_from_v1(v, ctx)
 
@@ -213,7 +218,7 @@ def _act_remove(v: Any, ctx: Context, where: str) -> Any:  # handled by the call
 
 _UP: dict[str, Action] = {
     "identity_id": _act_identity_id, "user_id": _act_user_id, "bot_identity": _act_bot_identity,
-    "recipient_overrides": _overrides_up, "sender_object": _act_sender_object, "remove": _act_remove,
+    "recipient_overrides": _overrides_up, "sender_object": sender_to_v1, "remove": _act_remove,
 }
 #: The inverse of each action, for the other direction (None = not invertible: lossy).
 _DOWN: dict[str, Action | None] = {
@@ -221,6 +226,19 @@ _DOWN: dict[str, Action | None] = {
     "bot_identity": _act_bot_name, "recipient_overrides": _overrides_down,
     "sender_object": _act_sender_from_v1, "remove": None,
 }
+
+
+#: identity-id keys (``recipient_status``) → user id: the same few ids recur in every message.
+_KEY_USER_IDS: Memo[str, str] = Memo(65536)
+
+
+def _key_user_id(k: str) -> str:
+    u = k
+    if k.startswith(IDENTITY_PREFIX):
+        u = k[_PREFIX_LEN:]
+        if "%" in u:
+            u = unquote(u)
+    return _KEY_USER_IDS.put(k, u)
 
 
 def compile_field_fact(fact: FieldFact, forward: bool) -> Callable[[Any, Context], Any] | None:
@@ -262,11 +280,12 @@ def compile_field_fact(fact: FieldFact, forward: bool) -> Callable[[Any, Context
             if new is _SKIP:
                 return body
             out = body.copy()
-            rest = {k: v for k, v in parent.items() if k != b}
-            if rest:
-                out[a] = rest
-            else:
+            if len(parent) == 1:
                 del out[a]
+            else:  # (a copy and a del: cheaper than a comprehension for the usual 1–2 keys)
+                rest = parent.copy()
+                del rest[b]
+                out[a] = rest
             out[c] = new
             return out
 
@@ -378,12 +397,12 @@ def _specialised(src: tuple[tuple[str, str], ...], action: Action) -> Callable[[
             if type(m) is not dict or not m:
                 return body
             new = {}
+            known = _KEY_USER_IDS
             for k, v in m.items():
-                if k.startswith(IDENTITY_PREFIX):
-                    k = k[_PREFIX_LEN:]
-                    if "%" in k:
-                        k = unquote(k)
-                new[k] = v
+                u = known.get(k)
+                if u is None:
+                    u = _key_user_id(k)
+                new[u] = v
             out = body.copy()
             out[name] = new
             return out
@@ -572,14 +591,32 @@ def media_type_hook(fact: MediaTypeFact, step: Step, up: bool) -> ReqFn:
     return hook
 
 
-def route_hook(fact: RouteFact) -> ReqFn:
-    """Generic RouteFact (R38/R39): one v1 call becomes a Layer-Patch call."""
-    paths: Memo[str, str] = Memo(1024)  # original path → rebuilt path (R13 encoding)
-    key_param = fact.user_from.split(".", 1)[1] if fact.user_from.startswith("path.") else None
+class RouteRewrite:
+    """Generic RouteFact (R38/R39): one v1 call becomes a Layer-Patch call.
 
-    def hook(ctx: Context) -> bool:
-        if key_param is None:
-            body = ctx.body
+    The new method, path and content type depend only on the original path, so a plan computes
+    them once (:meth:`target`); only the body (:meth:`body`) depends on the request's body.
+    """
+
+    def __init__(self, fact: RouteFact) -> None:
+        self.fact = fact
+        self.key_param = fact.user_from.split(".", 1)[1] if fact.user_from.startswith("path.") else None
+        self._paths: Memo[str, str] = Memo(1024)  # original path → rebuilt path (R13 encoding)
+
+    def target(self, path: str, params: dict[str, str]) -> str:
+        """The rebuilt path (query string kept)."""
+        new_path = self._paths.get(path)
+        if new_path is None:
+            kept = {k: v for k, v in params.items() if k in ("app", "user")}
+            query = path.split("?", 1)[1] if "?" in path else ""
+            new_path = self._paths.put(path, routes.build_path(self.fact.to_endpoint, **kept)
+                                       + (f"?{query}" if query else ""))
+        return new_path
+
+    def body(self, body: Any, params: dict[str, str]) -> list[dict[str, Any]]:
+        """The Layer-Patch body; v1 errors for a body without a usable ``user_id``."""
+        fact = self.fact
+        if self.key_param is None:
             if body is None or not isinstance(body, dict):
                 raise invalid_request("The request body must be a JSON object", data={"property": "user_id"})
             uid = body.get("user_id")
@@ -589,21 +626,48 @@ def route_hook(fact: RouteFact) -> ReqFn:
             if not isinstance(uid, str) or not uid:
                 raise invalid_property("user_id", "Property 'user_id' must be a non-empty user id string")
         else:
-            uid = ctx.params[key_param]  # the route matched, so its path parameter is there
-        new_path = paths.get(ctx.path)
-        if new_path is None:
-            params = {k: v for k, v in ctx.params.items() if k in ("app", "user")}
-            query = ctx.path.split("?", 1)[1] if "?" in ctx.path else ""
-            new_path = routes.build_path(fact.to_endpoint, **params) + (f"?{query}" if query else "")
-            paths.put(ctx.path, new_path)
-        ctx.path = new_path
+            uid = params[self.key_param]  # the route matched, so its path parameter is there
+        return [{"operation": fact.body_op, "property": fact.property, "id": fast_identity_id(uid)}]
+
+    def apply(self, ctx: Context) -> bool:
+        """The rewrite as a pipeline hook (when other hooks share the pipeline)."""
+        fact = self.fact
+        ctx.body = self.body(ctx.body, ctx.params)
+        ctx.path = self.target(ctx.path, ctx.params)
         ctx.method = fact.to_method
         ctx.headers["content-type"] = fact.content_type
-        ctx.body = [{"operation": fact.body_op, "property": fact.property, "id": fast_identity_id(uid)}]
         ctx.endpoint = fact.to_endpoint
         return True
 
+
+def route_hook(fact: RouteFact) -> ReqFn:
+    """:class:`RouteRewrite` as a hook; the hook carries it as ``rewrite`` for plans."""
+    rewrite = RouteRewrite(fact)
+
+    def hook(ctx: Context) -> bool:
+        return rewrite.apply(ctx)
+
+    hook.rewrite = rewrite  # type: ignore[attr-defined]  # read by Engine._request_plan
     return hook
+
+
+def body_phase(fns: list[tuple[str, Callable[[Any, Context], Any]]]) -> Callable[[Context], tuple[str, ...]]:
+    """Adjacent declared body facts of a request pipeline as one hook: the body passes through
+    each in order (no hook call and context write per fact); returns the ids that changed it."""
+
+    def phase(ctx: Context) -> tuple[str, ...]:
+        body = ctx.body
+        changed: tuple[str, ...] = ()
+        for rid, fn in fns:
+            new = fn(body, ctx)
+            if new is not body:
+                body = new
+                changed += (rid,)
+        if changed:
+            ctx.body = body
+        return changed
+
+    return phase
 
 
 def status_hook(fact: RouteFact) -> ReqFn:

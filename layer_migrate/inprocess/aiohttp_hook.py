@@ -32,7 +32,7 @@ def _failure(exc: BaseException) -> Any:
 
     import aiohttp
 
-    from ..proxy.exchange_loop import UpstreamFailure
+    from ..proxy.migrator import UpstreamFailure
 
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return UpstreamFailure("tls", str(exc))
@@ -94,7 +94,7 @@ _PARAMS: dict[type, frozenset[str]] = {}
 def _init_params(cls: type) -> frozenset[str]:
     p = _PARAMS.get(cls)
     if p is None:
-        p = _PARAMS[cls] = frozenset(inspect.signature(cls.__init__).parameters)
+        p = _PARAMS[cls] = frozenset(inspect.signature(cls).parameters)
     return p
 
 
@@ -112,7 +112,7 @@ class AiohttpFace:
         from .. import routes
         from ..errors import LayerError
         from ..exchange import Request, Response
-        from ..proxy.exchange_loop import error_response, run_async
+        from ..proxy.flow import run_async
         from ..proxy.http import (
             REQUEST_DROP,
             body_bytes,
@@ -120,6 +120,7 @@ class AiohttpFace:
             parse_response_body,
             strip_hop_by_hop,
         )
+        from ..proxy.migrator import error_response
 
         cfg = self.installation.config
         migrator = self.installation.migrator

@@ -142,7 +142,7 @@ def _bots(bot_map: Any) -> tuple[BotDirectory | None, str | None]:
         return BotDirectory(dict(bot_map)), None
     if isinstance(bot_map, (str, os.PathLike)):
         try:
-            return BotDirectory.load(bot_map), os.fspath(bot_map)
+            return BotDirectory.load(os.fspath(bot_map)), os.fspath(bot_map)
         except ValueError as exc:
             raise InstallError(str(exc), "bot_map") from None
     raise InstallError(f"bot_map must be a file path, a mapping or a BotDirectory, not {type(bot_map).__name__}", "bot_map")

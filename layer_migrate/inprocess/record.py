@@ -42,9 +42,10 @@ class CallLog:
         """A lock held by another thread at fork time would never be released in the child."""
         self._lock = threading.Lock()
 
-    def record(self, endpoint: str, applied: list[str], status: int) -> None:
+    def record(self, endpoint: str, applied: list[str], status: int, *, new_call: bool = True) -> None:
         with self._lock:
-            self.calls[endpoint] += 1
+            if new_call:
+                self.calls[endpoint] += 1
             self.rules.setdefault(endpoint, Counter()).update(applied)
 
     def record_refusal(self, endpoint: str, error_id: str) -> None:
@@ -81,7 +82,7 @@ def _recording_class() -> type:
     """Defined on first use: the exchange loop (asyncio, the proxy's config) is imported only
     once a Layer call is made, so ``layer-migrate run`` adds little to a program's start-up."""
     from ..errors import LayerError
-    from ..proxy.exchange_loop import Migrator
+    from ..proxy.migrator import Migrator
 
     class RecordingMigrator(Migrator):
         """The exchange loop's :class:`Migrator`, recording each decided call into a :class:`CallLog`."""
@@ -106,7 +107,11 @@ def _recording_class() -> type:
         def finish(self, plan: Any, resp: Response) -> Response:
             out = super().finish(plan, resp)
             ep = _endpoint(plan.endpoint, plan.original)
-            self.calls.record(ep, list(plan.applied), out.status)
+            # The flow finishes a plan twice when a response prerequisite (R10 autocreate) makes
+            # it repeat the request: one call, counted once, each rule once.
+            done = plan.__dict__.get("_layer_migrate_recorded")
+            self.calls.record(ep, list(plan.applied[done or 0:]), out.status, new_call=done is None)
+            plan.__dict__["_layer_migrate_recorded"] = len(plan.applied)
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("layer call %s %s [%s] %s -> %s: status %d, rules: %s",
                           plan.original.method, plan.original.path.split("?", 1)[0], ep,
@@ -118,5 +123,5 @@ def _recording_class() -> type:
 
 
 def new_migrator(upstream_version: str, *, calls: CallLog, **kwargs: Any) -> Any:
-    """A :class:`~layer_migrate.proxy.exchange_loop.Migrator` that records into ``calls``."""
+    """A :class:`~layer_migrate.proxy.migrator.Migrator` that records into ``calls``."""
     return _recording_class()(upstream_version, calls=calls, **kwargs)

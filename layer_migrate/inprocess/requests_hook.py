@@ -66,6 +66,9 @@ def hook_requests(module: ModuleType, state: Any) -> list[Patch]:
         def get_adapter(self: Any, url: str) -> Any:
             inst = state.active
             if inst is not None and inst.config.may_be_in(url):
+                scheme: str | None
+                host: str | None
+                port: int | None
                 try:
                     parts = urlsplit(url)
                     scheme, host, port = parts.scheme, parts.hostname, parts.port

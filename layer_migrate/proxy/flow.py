@@ -77,16 +77,6 @@ Step = Send | Sleep | Wait
 Flow = Generator[Step, Any, Outcome]
 
 
-class _Tally:
-    """Attempts at, and upstream time spent on, the client's own request."""
-
-    __slots__ = ("attempts", "seconds")
-
-    def __init__(self) -> None:
-        self.attempts = 0
-        self.seconds = 0.0
-
-
 def exchange(m: Migrator, req: Request, backoff: float | None = None) -> Flow:
     """The whole exchange for one client request (see the module docstring for its shape).
 
@@ -102,18 +92,18 @@ def exchange(m: Migrator, req: Request, backoff: float | None = None) -> Flow:
         err, _ = yield from _fulfil(m, plan, plan.prerequisites, backoff)
         if err is not None:
             return Outcome(error_response(err), plan, error=f"prerequisite: {err.id}")
-    tally = _Tally()
+    attempts, seconds = 0, 0.0  # of the client's own request, for logs and metrics
     for final in (False, True):
-        answer = yield from _attempts(m, plan.request, plan.retryable, backoff, tally, raw=plan.passthrough)
+        answer, n, spent = yield from _attempts(m, plan.request, plan.retryable, backoff, plan.passthrough)
+        attempts, seconds = attempts + n, seconds + spent
         if isinstance(answer, UpstreamFailure):
-            return Outcome(error_response(upstream_error(answer)), plan, tally.attempts, tally.seconds,
+            return Outcome(error_response(upstream_error(answer)), plan, attempts, seconds,
                            error=f"upstream: {answer.kind}")
         try:
             out = m.finish(plan, answer)
         except LayerError as exc:
             _discard(answer)
-            return Outcome(error_response(exc), plan, tally.attempts, tally.seconds,
-                           error=f"response: {exc.id}")
+            return Outcome(error_response(exc), plan, attempts, seconds, error=f"response: {exc.id}")
         needs = plan.needs
         if final or not needs or m.report_only:
             break
@@ -122,39 +112,38 @@ def exchange(m: Migrator, req: Request, backoff: float | None = None) -> Flow:
         err, created = yield from _fulfil(m, plan, needs, backoff, fresh=True)
         if err is not None:
             _discard(answer)
-            return Outcome(error_response(err), plan, tally.attempts, tally.seconds,
-                           error=f"prerequisite: {err.id}")
+            return Outcome(error_response(err), plan, attempts, seconds, error=f"prerequisite: {err.id}")
         if not created:
             break  # it existed already: the 404 was about something else and stands
         _discard(answer)
-    return Outcome(out, plan, tally.attempts, tally.seconds)
+    return Outcome(out, plan, attempts, seconds)
 
 
-def _attempts(m: Migrator, request: Request, retryable: bool, backoff: float, tally: _Tally | None,
-              raw: bool = False) -> Generator[Step, Any, Response | UpstreamFailure]:
-    """Send ``request`` until it is answered or may not be repeated (back-off between tries)."""
+def _attempts(m: Migrator, request: Request, retryable: bool, backoff: float, raw: bool = False
+              ) -> Generator[Step, Any, tuple[Response | UpstreamFailure, int, float]]:
+    """Send ``request`` until it is answered or may not be repeated (back-off between tries).
+
+    Returns (the answer or the last failure, attempts made, seconds spent waiting upstream).
+    """
     attempt = 0
+    spent = 0.0
     while True:
         attempt += 1
         started = time.perf_counter()
         try:
             resp: Response = yield Send(request, raw)
         except UpstreamFailure as failure:
-            if tally is not None:
-                tally.attempts += 1
-                tally.seconds += time.perf_counter() - started
+            spent += time.perf_counter() - started
             if m.may_repeat(retryable, attempt, failure):
                 yield Sleep(backoff * attempt)
                 continue
-            return failure
-        if tally is not None:
-            tally.attempts += 1
-            tally.seconds += time.perf_counter() - started
+            return failure, attempt, spent
+        spent += time.perf_counter() - started
         if m.may_repeat(retryable, attempt, None, resp.status):
             _discard(resp)
             yield Sleep(backoff * attempt)
             continue
-        return resp
+        return resp, attempt, spent
 
 
 def _fulfil(m: Migrator, plan: Plan, prereqs: list[Any], backoff: float, *, fresh: bool = False
@@ -179,7 +168,7 @@ def _fulfil(m: Migrator, plan: Plan, prereqs: list[Any], backoff: float, *, fres
             status: int | None = None
             try:
                 # idempotent upstream (201 created / 409 exists): always safe to repeat
-                answer = yield from _attempts(m, m.prerequisite_request(prereq, plan), True, backoff, None)
+                answer, _, _ = yield from _attempts(m, m.prerequisite_request(prereq, plan), True, backoff)
                 if isinstance(answer, UpstreamFailure):
                     return upstream_error(answer), created
                 _discard(answer)
@@ -229,8 +218,9 @@ def run_sync(m: Migrator, req: Request, send: SyncSend, backoff: float | None = 
                 step.flight.wait()
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
-    finally:
+    except BaseException:  # cancelled, or a bug: let the flow release what it holds
         flow.close()
+        raise
 
 
 async def run_async(m: Migrator, req: Request, send: AsyncSend, backoff: float | None = None, *,
@@ -253,5 +243,6 @@ async def run_async(m: Migrator, req: Request, send: AsyncSend, backoff: float |
                 await step.flight.wait_async()
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
-    finally:
+    except BaseException:  # cancelled, or a bug: let the flow release what it holds
         flow.close()
+        raise

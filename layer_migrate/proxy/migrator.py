@@ -33,7 +33,7 @@ import orjson
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
-from ..versions import PLATFORM_MEDIA_TYPE, check_version
+from ..versions import PLATFORM_MEDIA_TYPE, WEBHOOKS_MEDIA_TYPE, check_version
 from .config import DEDUPE_ENDPOINTS
 from .http import parse_request_body
 
@@ -93,6 +93,10 @@ def app_id_of(path: str) -> str | None:
     if len(parts) >= 3 and parts[1] == "apps" and parts[2]:
         return parts[2]
     return None
+
+
+def _is_webhooks(endpoint: str | None) -> bool:
+    return endpoint is not None and endpoint.startswith("webhooks.")
 
 
 def load_engine(rules: Iterable[str | Path]) -> Engine:
@@ -285,22 +289,37 @@ class Migrator:
         return self.engine.route(req.method, req.path, req.headers)
 
     def client_version(self, req: Request, endpoint: str | None = None) -> str:
-        """The client's version (engine ``detect_version``); ``endpoint`` when already resolved."""
-        from ..engine import detect_version
+        """The client's version (engine ``detect_version``); ``endpoint`` when already resolved.
 
+        Memoised per Accept value: a Platform media type Accept names the same version on every
+        endpoint, except that ``webhooks.*`` endpoints read ``1.1`` as 1.0 (§12.4) — so the memo
+        holds the non-webhooks version and :meth:`_memo_version` applies that one exception.
+        Accept values that also name the webhooks media type are never memoised.
+        """
         if endpoint is None:
             endpoint = self.route(req)[0]
-        v = detect_version(req, endpoint)
         accept = req.headers.get("accept")
-        if (accept is not None and PLATFORM_MEDIA_TYPE in accept.lower()
-                and not (endpoint or "").startswith("webhooks.") and len(self._accept_cache) < 256):
+        if accept is not None:
+            hit = self._memo_version(accept, endpoint)
+            if hit is not None:
+                return hit
+        from ..engine import detect_version
+
+        v = detect_version(req, endpoint)
+        if (accept is not None and len(self._accept_cache) < 256 and not _is_webhooks(endpoint)
+                and PLATFORM_MEDIA_TYPE in (low := accept.lower()) and WEBHOOKS_MEDIA_TYPE not in low):
             self._accept_cache[accept] = v
         return v
 
+    def _memo_version(self, accept: str, endpoint: str | None) -> str | None:
+        v = self._accept_cache.get(accept)
+        if v == "1.1" and _is_webhooks(endpoint):
+            return "1.0"
+        return v
+
     def _is_passthrough(self, req: Request) -> bool:
-        """Hot path: a Platform media type Accept naming the upstream version passes through
-        without routing (its version is the same on every endpoint: webhooks endpoints only
-        read ``1.1`` differently, and 1.1 is never an upstream version)."""
+        """Hot path: a memoised Accept naming the upstream version passes through without
+        routing (2.0/3.0 read the same on every endpoint)."""
         accept = req.headers.get("accept")
         return accept is not None and self._accept_cache.get(accept) == self.upstream_version
 
@@ -444,6 +463,4 @@ class Migrator:
     def translate_webhook(self, event_type: str, body: Any, source: str, to: str = "1.0",
                           options: Options | None = None) -> WebhookTranslation:
         """One webhook delivery through this migrator's engine (the relay's translation)."""
-        from ..webhook_events import translate_webhook
-
-        return translate_webhook(self.engine, event_type, body, source, to, options or self.options)
+        return self.engine.translate_webhook(event_type, body, source, to, options or self.options)

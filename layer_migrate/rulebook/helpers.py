@@ -55,17 +55,17 @@ def check_sender(ctx: Context, allow_user_id: bool = True) -> bool:
     return False
 
 
-_ID_CACHE: dict[str, str] = {}
+IDENTITY_ID_CACHE: dict[str, str] = {}
 
 
 def fast_identity_id(u: str) -> str:
     """:func:`layer_migrate.identity.identity_id`, memoised (user ids repeat across requests)."""
-    hit = _ID_CACHE.get(u)
+    hit = IDENTITY_ID_CACHE.get(u)
     if hit is None:
         hit = identity_id(u)
-        if len(_ID_CACHE) >= 65536:
-            _ID_CACHE.clear()
-        _ID_CACHE[u] = hit
+        if len(IDENTITY_ID_CACHE) >= 65536:
+            IDENTITY_ID_CACHE.clear()
+        IDENTITY_ID_CACHE[u] = hit
     return hit
 
 
@@ -83,8 +83,9 @@ def fast_user_id(v: Any) -> Any:
     return user_id_of(v)
 
 
-def sender_to_v1(s: Any, ctx: Context) -> Any:
-    """R24: BasicIdentity → v1 ``{"user_id", "name"}`` (one of them null)."""
+def sender_to_v1(s: Any, ctx: Context, where: str = "") -> Any:
+    """R24: BasicIdentity → v1 ``{"user_id", "name"}`` (one of them null). (``where`` makes it a
+    declared-fact action as well: the property path, unused.)"""
     if not isinstance(s, dict):
         return s
     if "id" not in s and ("name" in s or ("user_id" in s and "display_name" not in s)):

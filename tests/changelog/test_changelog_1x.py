@@ -7,12 +7,14 @@ import base64
 from datetime import date
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from emulator.conftest import PATCH_CT, cid, mid, text
 from emulator.test_webhooks import Receiver, register
 
 from layer_migrate.emulator import Emulator
+from layer_migrate.emulator.testing import TEST_OPTIONS
 
 BEFORE_LAUNCH = "2015-06-03"
 
@@ -498,3 +500,21 @@ def test_2016_10_14_participants_order_may_vary(at: Any) -> None:
     # Before: request order. After: a set — the emulator keeps request order, one of the allowed orders.
     assert at("2016-10-13").conversation(["c", "a", "b"])["participants"] == ["c", "a", "b"]
     assert sorted(at("2016-10-14").conversation(["c", "a", "b"])["participants"]) == ["a", "b", "c"]
+
+
+def test_2016_06_09_delayed_message_survives_restart(tmp_path: Any, clock: Any) -> None:
+    db = str(tmp_path / "layer.sqlite")
+    first = Emulator(db=db, clock=clock, **TEST_OPTIONS)
+    with first.running():
+        with httpx.Client(base_url=first.url, headers=first.headers("1.0"), timeout=10) as c:
+            conv = c.post(first.path("/conversations"), json={"participants": ["a", "b"]}).json()
+            r = c.post(first.path(f"/conversations/{cid(conv)}/messages"),
+                       json={"sender": {"user_id": "a"}, "parts": text(), "schedule": {"delay_in_seconds": 30}})
+            assert r.status_code == 202
+    first.close()
+    clock.advance(31)
+    second = Emulator(db=db, clock=clock, **TEST_OPTIONS)
+    with second.running():
+        second.wait_for(lambda: second.store.messages(), timeout=5)
+        assert second.store.messages()[0]["uuid"] == mid(r.json())
+    second.close()

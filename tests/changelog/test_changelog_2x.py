@@ -88,12 +88,12 @@ def test_2017_09_28_message_updating_2_0(at: Any) -> None:
     receiver = Receiver()
     try:
         register(new.emu, new.client, "2.0", receiver.url, ["Message.updated"])
-        assert m["updated_at"] == m["sent_at"]
+        assert "updated_at" not in m  # shown once the message was updated (INFERRED)
         base = f"/conversations/{cid(conv)}/messages/{mid(m)}/parts"
         r = new.put(f"{base}/0", {"mime_type": "text/plain", "body": "new"})
         assert r.status_code == 200 and r.json()["body"] == "new" and r.json()["id"].endswith("/parts/0")
         got = new.get(f"/conversations/{cid(conv)}/messages/{mid(m)}").json()
-        assert got["parts"][0]["body"] == "new" and got["updated_at"] >= got["sent_at"]
+        assert got["parts"][0]["body"] == "new" and got["updated_at"] > got["sent_at"]
         assert new.post(base, {"mime_type": "text/plain", "body": "more"}).status_code == 201
         new.emu.wait_for(lambda: len(receiver.posts("Message.updated")) >= 2)
         import orjson

@@ -166,3 +166,10 @@ def test_installed_entry_point_runs(project):
     proc = subprocess.run([str(exe), "codemod", "--check", "-q", "pkg"], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 1, proc.stderr
+
+
+def test_unknown_pyproject_keys_warn(project):
+    (project / "pyproject.toml").write_text('[tool.layer-migrate]\ntarget = "3.0"\nbotmap = "x.json"\n')
+    res = invoke("-q", "pkg")
+    assert res.exit_code == 0
+    assert "warning: unknown [tool.layer-migrate] key(s) ignored: botmap" in res.stderr

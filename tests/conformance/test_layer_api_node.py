@@ -65,27 +65,10 @@ CASES = [
 #: 404 for an unknown identity — and R10 as the spec words it (every ``/users/:uid/…``) creates it.
 SUITE_USERS = ("layerapi-testuser",)
 
-# Exact causes of today's failures, per (case, configuration) — strict xfails.
-SELF_BLOCK = ("the emulator refuses a self-block (422 'A user cannot block themselves'); the suite "
-              "blocks layerapi-testuser from its own list and expects 204, and nothing in the spec "
-              "forbids it — fixed by emulator")
-SELF_BLOCK_LIST = ("follows from the refused self-block: the block list is [] instead of "
-                   "[{user_id: 'layerapi-testuser'}] — fixed by emulator")
-R21 = ("R21: at 2.0/3.0 the emulator refuses participant test123, which has no explicitly created "
-       "identity, as sender_id (422 'An Identity must exist to use it as the sender_id'); the spec "
-       "gives participants identities implicitly — fixed by emulator")
-R21_COUNT = ("follows from R21: the refused sendTextFromUser leaves 2 of the 3 messages the case "
-             "expects — fixed by emulator")
-
-EVERYWHERE = ("direct-1.0", "proxy-2.0", "proxy-3.0")
-PROXIED = ("proxy-2.0", "proxy-3.0")
-CAUSES: dict[tuple[str, str], str] = {
-    **{(CASES[2], c): SELF_BLOCK for c in EVERYWHERE},
-    **{(CASES[3], c): SELF_BLOCK_LIST for c in EVERYWHERE},
-    **{(CASES[31], c): R21 for c in PROXIED},
-    **{(CASES[32], c): R21_COUNT for c in PROXIED},
-    **{(CASES[33], c): R21_COUNT for c in PROXIED},
-}
+# Exact causes of today's failures, per (case, configuration) — strict xfails, flipping to a
+# failure once fixed. None today: the emulator's fixes (self-blocks allowed, R21 participants with
+# implicit identities) made all 35 cases pass in every configuration.
+CAUSES: dict[tuple[str, str], str] = {}
 
 
 @pytest.fixture(scope="module")

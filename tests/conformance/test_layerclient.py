@@ -27,30 +27,17 @@ except ImportError:  # a missing SDK is a broken test setup, never a skip
     pytest.fail("LayerClient==0.1.10 is not installed; it comes with the test extra: "
                 "pip install -e '.[test]'", pytrace=False)
 
-# Exact causes of today's failures (strict xfails: each flips to a failure once fixed).
-R21 = ("R21: at 2.0/3.0 the emulator refuses a conversation participant that has no explicitly "
-       "created identity as sender_id (422 'An Identity must exist to use it as the sender_id'); "
-       "the spec gives participants identities implicitly — fixed by emulator")
-NULL_SOUND = ("the emulator refuses a per-recipient notification override sent as \"sound\": null "
-              "(422 '…sound must be a string'; LayerClient sends null when no sound is set); a null "
-              "optional field counts as absent — fixed by emulator")
-USER_ID_IN_IDENTITY = ("the emulator refuses user_id inside the PUT …/identity body (422 \"Unknown "
-                       "identity property 'user_id'\"; LayerClient's Sender.as_dict() always adds it); "
-                       "it should be ignored — fixed by emulator")
+# Exact causes of today's failures (strict xfails: each flips to a failure once fixed). The
+# emulator's and the proxy flow's fixes (R21, null sound, user_id in identity bodies, rich-content
+# download_url, R10 autocreate) have landed; what remains is the SDK's own defect.
 GET_IDENTITY_SDK = ("SDK defect: get_identity() builds a Sender from the 1.x identity body, which "
                     "(spec §3.4, DOC) has neither user_id nor name, and Sender() raises ValueError "
                     "when both are missing — no 1.x answer the spec allows can satisfy it")
-
-#: What the SDK raises for a Layer error answer (narrows the xfails above to server refusals).
-REFUSED = L.LayerPlatformException
 
 
 def every(reason: str) -> dict[str, str]:
     return dict.fromkeys(CONFIGURATIONS, reason)
 
-
-def at_2_and_3(reason: str) -> dict[str, str]:
-    return {"proxy-2.0": reason, "proxy-3.0": reason}
 
 
 @contextmanager
@@ -156,7 +143,7 @@ def test_delete_conversation(client: object, sdk: ModuleType) -> None:
 
 # --- messages -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", configs(at_2_and_3(R21), inprocess=True, raises=REFUSED), indirect=True)
+@pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
 def test_send_message_as_participant(client: object, sdk: ModuleType) -> None:
     conv = new_conversation(client, "alice", "bob")
     msg = client.send_message(conv, sdk.Sender(id="alice"), text("hello bob"))
@@ -186,7 +173,7 @@ def test_send_message_with_notification(client: object, sdk: ModuleType) -> None
     assert msg.sender.name == "Support" and [p.body for p in msg.parts] == ["with a push"]
 
 
-@pytest.mark.parametrize("target", configs(every(NULL_SOUND), inprocess=True, raises=REFUSED), indirect=True)
+@pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
 def test_send_message_with_soundless_override(client: object, sdk: ModuleType) -> None:
     conv = new_conversation(client, "alice", "bob")
     note = sdk.PushNotification("New message", recipients={"bob": sdk.PushNotification("Bob, look")})
@@ -247,7 +234,7 @@ def test_send_announcement(client: object, sdk: ModuleType) -> None:
     assert isinstance(ann.sent_at, dt.datetime)
 
 
-@pytest.mark.parametrize("target", configs(every(NULL_SOUND), inprocess=True, raises=REFUSED), indirect=True)
+@pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
 def test_send_announcement_with_soundless_override(client: object, sdk: ModuleType) -> None:
     note = sdk.PushNotification("Heads up", recipients={"alice": sdk.PushNotification("Alice!")})
     ann = client.send_announcement(sdk.Sender(name="The System"), ["alice"], text("quiet"), note)
@@ -256,8 +243,7 @@ def test_send_announcement_with_soundless_override(client: object, sdk: ModuleTy
 
 # --- identities and users -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("target", configs(every(USER_ID_IN_IDENTITY), inprocess=True, raises=REFUSED),
-                         indirect=True)
+@pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
 def test_replace_identity(client: object, sdk: ModuleType, backdoor: Backdoor) -> None:
     backdoor.identity("erin", display_name="Old Erin", last_name="Old")
     result = client.replace_identity(sdk.Sender(id="erin", display_name="Erin E", first_name="Erin",
@@ -293,13 +279,7 @@ def test_unknown_user_is_404_by_default(client: object, sdk: ModuleType) -> None
     assert (err.value.http_code, err.value.error_id) == (404, "not_found")
 
 
-R10 = ("R10: the proxy's autocreate_users does not fulfil the response-side prerequisite — the 404 "
-       "for an unknown user reaches the client instead of the user being created and the request "
-       "retried — fixed by proxyflow")
-
-
-@pytest.mark.parametrize("target", [pytest.param(AUTOCREATE, id=AUTOCREATE, marks=pytest.mark.xfail(
-    strict=True, reason=R10, raises=REFUSED))], indirect=True)
+@pytest.mark.parametrize("target", [AUTOCREATE], indirect=True)
 def test_update_user_external_badge_count_autocreates_unknown_users(client: object, sdk: ModuleType, backdoor: Backdoor) -> None:
     """With ``autocreate_users`` (the pre-2016-06-21 service) users nobody created work."""
     result = client.update_user_external_badge_count("nobody-badge", 2)
@@ -321,13 +301,7 @@ def test_prepare_rich_content(client: object, sdk: ModuleType) -> None:
     assert rich.upload_url.startswith("http")
 
 
-RICH_DOWNLOAD = ("the emulator renders received rich-content parts with download_url null (spec §8 "
-                 "step 4: received parts carry content {id, size, download_url, refresh_url, "
-                 "expiration}) — fixed by emulator (issue 9 §5)")
-
-
-@pytest.mark.parametrize("target", configs(every(RICH_DOWNLOAD), inprocess=True, raises=AssertionError),
-                         indirect=True)
+@pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
 def test_rich_content_round_trip(client: object, sdk: ModuleType) -> None:
     """The flow prepare_rich_content() documents: prepare, upload to upload_url, send a part that
     references the content; the received part can be downloaded."""

@@ -262,3 +262,20 @@ def test_upstream_down_is_a_layer_error_not_an_exception():
     assert r.status_code == h.status_code == 502
     assert r.json()["id"] == h.json()["id"] == "service_unavailable"
     assert set(r.json()) >= {"id", "code", "message", "url", "data"}
+
+
+@pytest.mark.parametrize("autocreate, status", [(False, 404), (True, 200)])
+def test_response_side_prerequisites_run_in_process(autocreate, status):
+    """R10 (``autocreate_users``): a 404 for an unknown user creates it and repeats the call —
+    one call in the summary, its rules counted once."""
+    with Emulator().running() as e, layer_migrate.install(
+            "3.0", upstream=e.url, options={"autocreate_users": autocreate}) as inst:
+        r = requests.get(f"https://api.layer.com/apps/{e.app_id}/users/zed/conversations", timeout=10,
+                         headers={"Accept": "application/vnd.layer+json; version=1.0",
+                                  "Authorization": f"Bearer {e.token}"})
+        made = {i["user_id"] for i in e.store.identities()}
+    assert r.status_code == status
+    info = inst.summary()["user.conversations.list"]
+    assert info["calls"] == 1 and info["rules"]["hdr.accept.v3"] == 1
+    assert ("zed" in made) is autocreate
+    assert ("err.user_autocreate" in info["rules"]) is autocreate

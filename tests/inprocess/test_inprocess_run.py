@@ -168,7 +168,7 @@ def test_startup_imports_nothing_heavy():
     on first use; start-up cost is measured in bench/inprocess.py, not here)."""
     prog = ("import sys, time\n"
             "print(sorted(m for m in ('requests', 'httpx', 'aiohttp', 'layer_migrate.engine', "
-            "'layer_migrate.proxy.exchange_loop', 'asyncio') "
+            "'layer_migrate.proxy.migrator', 'layer_migrate.proxy.flow', 'asyncio') "
             "if m in sys.modules))\n")
     p = _run(["--to", "3.0", "--", PY, "-c", prog])
     assert p.stdout == "[]\n", p.stderr

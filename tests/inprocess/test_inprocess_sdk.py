@@ -22,22 +22,20 @@ from layer_migrate.emulator import Emulator
 
 HERE = Path(__file__).resolve().parent
 
-_R21 = ("R21: the emulator at 2.0/3.0 refuses a conversation participant without an explicitly "
-        "created identity as sender_id (spec: participants get identities implicitly) — fixed by "
-        "helper emulator, issue 9 §3")
-#: Steps failing today for known emulator strictness bugs or an SDK defect (strict: they flip
-#: loudly once fixed). Nothing else may fail.
+#: Steps that cannot succeed because the SDK itself is broken (a request or answer no server
+#: version satisfies); strict, so they flip loudly if that ever changes. Nothing else may fail.
+#: (The emulator strictness bugs found earlier — R21, "sound": null, user_id in the identity
+#: body — were fixed on the emulator side; those steps now pass everywhere.)
 KNOWN: dict[str, str] = {
-    "send_as_participant": _R21,
-    "send_with_recipient_overrides": (
-        "the emulator refuses the SDK's per-recipient override without a sound (\"sound\": null, "
-        "'must be a string'; at 2.0/3.0 R21 first) — fixed by helper emulator, issue 9 §2"),
-    "get_messages": "lists the messages the two sends above could not create (" + _R21 + ")",
-    "replace_identity": ("the emulator refuses the SDK's user_id inside the identity body "
-                         "('Unknown identity property') — fixed by helper emulator, issue 9 §2"),
-    "get_identity": "reads the identity replace_identity could not create (user_id refusal above)",
+    "get_identity": ("SDK defect: get_identity() builds a Sender from the 1.x identity body, which "
+                     "(spec §3.4) has neither user_id nor name, and Sender() raises ValueError"),
     "prepare_rich_content": ("SDK defect: prepare_rich_content passes Upload-Content-Length as an int "
                              "and requests refuses non-string header values before anything is sent"),
+}
+#: What each SDK defect looks like (the same in every configuration, pinned below).
+DEFECT_SIGNATURES = {
+    "get_identity": "ValueError: A sender must have at least one of ID or Name",
+    "prepare_rich_content": "InvalidHeader: Header part (4096) from ('Upload-Content-Length', 4096)",
 }
 
 #: Steps whose documented answer is an error (the SDK raises LayerPlatformException).
@@ -104,6 +102,14 @@ def test_in_process_same_as_direct_1_0(direct, in_process, step, request):
 @pytest.mark.parametrize("step", list(METHODS))
 def test_layer_migrate_run_same_as_direct_1_0(direct, under_run, step, request):
     _check(step, under_run[0], direct, request)
+
+
+def test_sdk_defects_are_exactly_the_known_ones(direct, in_process, under_run):
+    """The xfails above hide nothing else: each defect fails the same way everywhere."""
+    _, result = in_process
+    for step, signature in DEFECT_SIGNATURES.items():
+        for got in (direct, result["steps"], under_run[0]):
+            assert got[step]["crash"].startswith(signature), (step, got[step])
 
 
 def test_run_summary_names_rules_per_endpoint(under_run):

@@ -3,8 +3,8 @@
 Every request is recorded (arrival time, client connection, method, path, answer). The next
 entry of ``script`` decides what happens to it: ``None`` forwards it to the upstream; a tuple
 ``(status, content_type, body)`` answers it without forwarding; ``"reset"`` aborts the connection
-after the upstream processed it (the "may have reached the upstream" case). An empty script
-forwards everything.
+after the upstream processed it (the "may have reached the upstream" case); ``("delay", s)``
+forwards it after ``s`` seconds. An empty script forwards everything.
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ def recording_hop(upstream: str, script: list[Any] | None = None) -> Iterator[Ho
             rec = Seen(time.monotonic(), request.transport.get_extra_info("peername") if request.transport else None,
                        request.method, request.path_qs, None)
             hop.seen.append(rec)
-        if isinstance(action, tuple):
+        if isinstance(action, tuple) and action[0] == "delay":
+            await asyncio.sleep(action[1])
+        elif isinstance(action, tuple):
             status, ct, data = action
             rec.status = status
             return web.Response(status=status, body=data, headers={"content-type": ct})

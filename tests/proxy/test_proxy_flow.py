@@ -15,6 +15,7 @@ import uuid
 import httpx
 import orjson
 import pytest
+import requests
 from faces import FACES, face
 from recording_hop import large_html, recording_hop
 
@@ -211,6 +212,48 @@ def test_sync_single_flight_one_bot_identity_for_concurrent_threads(emu):
             t.join(30)
         assert statuses == [201] * 8
         assert (f.migrator.prereqs.created, f.migrator.prereqs.existing) == (1, 0)
+
+
+def test_single_flight_shared_by_sync_threads_and_an_event_loop(emu):
+    """One migrator behind a requests adapter (threads) and an async httpx transport (a loop),
+    as ``layer_migrate.install()`` shares it: while the first identity create is held up
+    upstream, every other send — from either driver — waits for it instead of creating again."""
+    import asyncio
+
+    from layer_migrate.proxy import AsyncMigratingTransport, MigratingAdapter
+
+    bot = f"Shared Bot {uuid.uuid4().hex[:4]}"
+    m = Migrator("3.0")
+    statuses: list[int] = []
+    path = emu.path(f"/conversations/{emu.cid}/messages")
+    h = {**v1(emu), "content-type": "application/json"}
+
+    def body(i: int) -> bytes:
+        return orjson.dumps({"sender": {"name": bot}, "parts": [{"body": f"{bot}-{i}", "mime_type": "text/plain"}]})
+
+    with recording_hop(emu.url, [("delay", 0.6)]) as hop, requests.Session() as s:
+        s.mount("https://api.layer.com/", MigratingAdapter(upstream=hop.url, migrator=m))
+
+        def sync_send(i: int) -> None:
+            statuses.append(s.post("https://api.layer.com" + path, data=body(i), headers=h, timeout=20).status_code)
+
+        async def async_sends() -> None:
+            t = AsyncMigratingTransport(upstream=hop.url, migrator=m)
+            async with httpx.AsyncClient(base_url="https://api.layer.com", transport=t, timeout=20) as c:
+                await asyncio.sleep(0.15)  # the threads' first create is in flight by now
+                rs = await asyncio.gather(*(c.post(path, content=body(10 + i), headers=h) for i in range(4)))
+                statuses.extend(r.status_code for r in rs)
+
+        threads = [threading.Thread(target=sync_send, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        asyncio.run(async_sends())
+        for t in threads:
+            t.join(30)
+    assert statuses == [201] * 8
+    assert len(hop.calls("POST", "/identity")) == 1
+    assert (m.prereqs.created, m.prereqs.existing) == (1, 0)
+    assert sum(1 for x in emu.store.messages(emu.cid) if x["parts"][0]["body"].startswith(bot)) == 8
 
 
 # -- the flow itself, without sockets --------------------------------------------------------------

@@ -176,13 +176,15 @@ def test_graceful_shutdown_finishes_inflight(proxy_for, n):
 
     with canned_running(CannedBehaviour(delay=0.8)) as (url, _):
         results = []
-        with proxy_for(url, graceful_timeout=10) as p:
+        # the client is built first: on a loaded machine building one (TLS context) can take
+        # longer than the 0.3 s before shutdown, and the request would then never be in flight
+        with proxy_for(url, graceful_timeout=10) as p, httpx.Client(timeout=10) as client:
             t = threading.Thread(target=lambda: results.append(
-                httpx.get(f"{p.url}/apps/{APP}/conversations/c", headers=H3, timeout=10).status_code))
+                client.get(f"{p.url}/apps/{APP}/conversations/c", headers=H3).status_code))
             t.start()
             time.sleep(0.3)
             p.server.should_exit = True  # what SIGTERM does
-        t.join(10)
+            t.join(10)
         assert results == [200]
 
 
