@@ -52,7 +52,8 @@ def env_of(name: str) -> str:
 def _type_name(tp: Any) -> str:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+        # ``X | None``: None only means "unset", so the expected type is X
+        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
     if origin is typing.Literal:
         return " or ".join(repr(a) for a in typing.get_args(tp))
     if origin is not None:

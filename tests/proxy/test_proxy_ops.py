@@ -476,3 +476,30 @@ def test_deploy_examples_use_real_settings():
         cfg = load({}, environ=env)
         assert cfg.upstream == env["LAYER_MIGRATE_PROXY_UPSTREAM"]
     assert load({}, environ=k8s).verify_reads and load({}, environ=k8s).proxy_headers
+
+
+# -- as of a date (issue 9 §4) --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("as_of, status", [("2015-09-01", 303), ("2015-10-01", 200)])
+def test_as_of_reaches_the_engine_through_the_proxy(tmp_path, as_of, status):
+    """--as-of / as-of in TOML → Options(as_of=date): R19 303 See Other before 2015-09-16, 200 after."""
+    f = tmp_path / "proxy.toml"
+    with Emulator().running() as emu:
+        f.write_text(f'[proxy]\nupstream = "{emu.url}"\nas-of = {as_of}\naccess-log = "off"\n')  # TOML date
+        cfg = load({"port": free_port()}, toml_file=f, environ={})
+        assert cfg.as_of == as_of and load({"as_of": as_of}, environ={"LAYER_MIGRATE_PROXY_UPSTREAM": emu.url}).as_of == as_of
+        with running(cfg) as proxy:
+            assert str(proxy.app.migrator.options.as_of) == as_of
+            h = {"accept": V11, "authorization": "Bearer emulator-token"}
+            base = f"{proxy.url}/apps/{emu.app_id}"
+            for u in ("alice", "bob"):
+                httpx.post(f"{base}/users/{u}/identity", headers=h, json={"display_name": u})
+            body = {"participants": ["alice", "bob"], "distinct": True}
+            assert httpx.post(f"{base}/conversations", headers=h, json=body).status_code == 201
+            again = httpx.post(f"{base}/conversations", headers=h, json=body, follow_redirects=False)
+            assert again.status_code == status
+            if status == 303:
+                assert "/conversations/" in again.headers["location"]
+    r = CliRunner().invoke(main, ["proxy", "--upstream", "http://x", "--as-of", "2015-13-01", "--print-config"])
+    assert r.exit_code == 2 and "--as-of: expected date (YYYY-MM-DD), got '2015-13-01'" in r.output
