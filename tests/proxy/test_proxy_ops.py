@@ -503,3 +503,35 @@ def test_as_of_reaches_the_engine_through_the_proxy(tmp_path, as_of, status):
                 assert "/conversations/" in again.headers["location"]
     r = CliRunner().invoke(main, ["proxy", "--upstream", "http://x", "--as-of", "2015-13-01", "--print-config"])
     assert r.exit_code == 2 and "--as-of: expected date (YYYY-MM-DD), got '2015-13-01'" in r.output
+
+
+def test_metrics_families_follow_a_v1_session():
+    """Rules by side, prerequisites, translation errors, upstream errors, histograms, in-flight."""
+    with Emulator().running() as emu, running(ProxyConfig(upstream=emu.url, port=0, access_log=None)) as proxy:
+        h = {"accept": V11, "authorization": "Bearer emulator-token"}
+        base = f"{proxy.url}/apps/{emu.app_id}"
+        httpx.post(f"{base}/users/alice/identity", headers=h, json={"display_name": "A"})
+        cid = httpx.post(f"{base}/conversations", headers=h,
+                         json={"participants": ["alice"]}).json()["id"].rsplit("/", 1)[-1]
+        r = httpx.post(f"{base}/conversations/{cid}/messages", headers=h, json={
+            "sender": {"name": "Night Watch"}, "parts": [{"body": "hi", "mime_type": "text/plain"}]})
+        assert r.status_code == 201
+        assert httpx.get(f"{base}/conversations/{cid}/messages", headers=h).status_code == 200
+        assert httpx.post(f"{base}/conversations", headers={**h, "content-type": "application/json"},
+                          content=b"{nope").status_code == 400
+        text = httpx.get(proxy.url + "/-/metrics").text
+    fams = {f.name: f for f in text_string_to_metric_families(text)}
+
+    def total(name, **labels):
+        return sum(s.value for s in fams[name].samples if s.name == name + "_total"
+                   and all(s.labels.get(k) == v for k, v in labels.items()))
+
+    assert total("layer_proxy_prerequisites", result="created") == 1
+    assert total("layer_proxy_rules_applied", rule="v2.sender.name_to_bot", side="request") == 1
+    assert total("layer_proxy_rules_applied", rule="v2.sender.basic_identity", side="response") >= 1
+    assert total("layer_proxy_translation_errors") >= 1
+    assert total("layer_proxy_requests", client_version="1.1", endpoint="messages.send", status="201") == 1
+    assert [s.value for s in fams["layer_proxy_inflight_requests"].samples] == [0.0]
+    assert sum(s.value for s in fams["layer_proxy_upstream_latency_seconds"].samples
+               if s.name.endswith("_count")) >= 4
+    assert "process_cpu_seconds" in fams and "layer_migrate_build_info" in fams
