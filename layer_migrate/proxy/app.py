@@ -312,10 +312,10 @@ class ProxyApp:
 
 def create_app(config: ProxyConfig | None = None) -> ProxyApp:
     """App factory for any ASGI server (``uvicorn --factory layer_migrate.proxy.app:create_app``,
-    or :mod:`layer_migrate.proxy.asgi`); see :func:`.deploy.app_from_environment`."""
+    or :mod:`layer_migrate.proxy.asgi`); see :func:`.settings.app_config_from_environment`."""
     if config is not None:
         return ProxyApp(config)
-    from .deploy import app_config_from_environment
+    from .settings import app_config_from_environment
 
     return ProxyApp(app_config_from_environment())
 

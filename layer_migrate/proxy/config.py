@@ -8,14 +8,18 @@ Everything the spec marks INFERRED that the proxy decides lives here, with a def
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import ssl
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..versions import UnknownVersion, check_version
+from .config_error import ConfigError, type_name
+from .engine_checks import check_as_of, check_engine_options
 
 ENV_VAR = "LAYER_MIGRATE_PROXY_CONFIG"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -23,10 +27,6 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 #: Endpoints whose creates honour ``If-None-Match`` de-duplication (spec §1.6): a replay returns
 #: the resource created the first time, so a retry of such a request can never duplicate it.
 DEDUPE_ENDPOINTS = frozenset({"conversations.create", "messages.send", "announcements.send"})
-
-
-class ConfigError(ValueError):
-    """A configuration problem, phrased for a one-line CLI message."""
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,6 @@ class ProxyConfig:
             raise ConfigError(f"--verify-sample must be between 0 and 1, not {self.verify_sample}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"--port must be between 0 and 65535, not {self.port}")
-        from .settings import check_as_of, check_engine_options
-
         check_engine_options(self.engine_options)
         if self.as_of is not None:
             object.__setattr__(self, "as_of", check_as_of(self.as_of))
@@ -180,11 +178,51 @@ class ProxyConfig:
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> ProxyConfig:
-        """Read ``[proxy]`` (or the top level) of a TOML file; ``overrides`` (CLI values) win,
-        then ``LAYER_MIGRATE_PROXY_*`` environment variables (see :mod:`.settings`)."""
-        from .settings import load
+        """``[proxy]`` (or the top level) of a TOML file with ``overrides`` on top.
 
-        return load(overrides, toml_file=path)
+        A plain reader for library use; ``layer-migrate proxy`` and the ASGI factory go through
+        :func:`.settings.load`, which adds the environment and pydantic type checks.
+        """
+        values = read_toml(path)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values.get("as_of"), (datetime.date,)):
+            values["as_of"] = values["as_of"].isoformat()
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """``[proxy]`` (or the top level) of ``path`` with field-name keys; other tables skipped."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+    section = data.get("proxy", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{p}: [proxy] must be a table")
+    fields = typing.get_type_hints(ProxyConfig)
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        name = key.replace("-", "_")
+        if isinstance(value, dict) and name != "engine_options":
+            if name in fields:
+                raise ConfigError(f"{p}: {key}: expected {type_name(fields[name])}, got a table")
+            continue  # other sections ([emulator], ...) of a shared file
+        if name not in fields:
+            raise ConfigError(f"{p}: unknown proxy setting {key!r} "
+                              f"(settings are the command line's long names, e.g. 'upstream-timeout')")
+        out[name] = value
+    return out
+
 
 
 def upstream_ssl_context(ca_file: str) -> ssl.SSLContext:

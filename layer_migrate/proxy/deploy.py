@@ -109,22 +109,3 @@ def run(cfg: ProxyConfig) -> None:
         log.info("layer-migrate proxy: stopped", extra={"fields": {"kind": "stop"}})
         sys.stderr.flush()
 
-
-def app_config_from_environment() -> ProxyConfig:
-    """The configuration of an app built by an ASGI server (not by ``layer-migrate proxy``).
-
-    A ``--workers`` child finds the parent's validated configuration in ``LAYER_MIGRATE_PROXY_CONFIG``;
-    any other server (gunicorn with uvicorn workers, hypercorn, daphne…) configures the proxy with
-    ``LAYER_MIGRATE_PROXY_*`` variables and, optionally, ``LAYER_MIGRATE_PROXY_CONFIG_FILE`` (TOML),
-    validated exactly as the CLI validates them. The process log is set up from it either way.
-    """
-    from . import logs
-    from .settings import load
-
-    if os.environ.get(ENV_VAR):
-        cfg = ProxyConfig.from_env()
-    else:
-        cfg = load({}, toml_file=os.environ.get("LAYER_MIGRATE_PROXY_CONFIG_FILE") or None,
-                   require_upstream=True)
-    logs.setup(cfg.log_level, cfg.log_format, cfg.log_file)  # type: ignore[arg-type]
-    return cfg

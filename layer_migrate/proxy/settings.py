@@ -18,17 +18,17 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
-import types
 import typing
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import ValidationError, create_model
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from .config import ENV_VAR, ConfigError, ProxyConfig
+from .config import ENV_VAR, ConfigError, ProxyConfig, read_toml
+from .config_error import type_name as _type_name
 
 ENV_PREFIX = "LAYER_MIGRATE_PROXY_"
 #: Variables with the prefix that are not settings: the worker hand-off and the config file.
@@ -47,21 +47,6 @@ def key_of(name: str) -> str:
 
 def env_of(name: str) -> str:
     return ENV_PREFIX + name.upper()
-
-
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        # ``X | None``: None only means "unset", so the expected type is X
-        return " or ".join(_type_name(a) for a in typing.get_args(tp) if a is not type(None))
-    if origin is typing.Literal:
-        return " or ".join(repr(a) for a in typing.get_args(tp))
-    if origin is not None:
-        return {dict: "table", list: "array"}.get(origin, getattr(origin, "__name__", str(tp)))
-    if tp is type(None):
-        return "nothing"
-    return {"str": "string", "int": "integer", "float": "number", "bool": "boolean",
-            "date": "date (YYYY-MM-DD)", "dict": "table"}.get(getattr(tp, "__name__", ""), str(tp))
 
 
 class _Base(BaseSettings):
@@ -101,37 +86,6 @@ class _TomlSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(self.values)
-
-
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """``[proxy]`` (or the top level) of ``path`` with field-name keys; other tables skipped."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
-    section = data.get("proxy", data)
-    if not isinstance(section, dict):
-        raise ConfigError(f"{p}: [proxy] must be a table")
-    fields = _fields()
-    out: dict[str, Any] = {}
-    for key, value in section.items():
-        name = key.replace("-", "_")
-        if isinstance(value, dict) and name != "engine_options":
-            if name in fields:
-                raise ConfigError(f"{p}: {key}: expected {_type_name(fields[name][0])}, got a table")
-            continue  # other sections ([emulator], ...) of a shared file
-        if name not in fields:
-            raise ConfigError(f"{p}: unknown proxy setting {key!r} "
-                              f"(settings are the command line's long names, e.g. 'upstream-timeout')")
-        out[name] = value
-    return out
 
 
 def _check_env(environ: Mapping[str, str]) -> None:
@@ -220,52 +174,24 @@ def effective(cfg: ProxyConfig, *, mask: bool = True) -> dict[str, Any]:
     return out
 
 
-# -- engine options -----------------------------------------------------------------------------
+from .engine_checks import check_as_of, check_engine_options  # noqa: E402,F401  (re-exported)
 
 
-@lru_cache(maxsize=1)
-def _options_model() -> type[BaseModel]:
-    from ..options import Options
+def app_config_from_environment() -> ProxyConfig:
+    """The configuration of an app built by an ASGI server (not by ``layer-migrate proxy``).
 
-    hints = typing.get_type_hints(Options)
-    fields: dict[str, Any] = {}
-    for f in dataclasses.fields(Options):
-        if f.name == "bots":
-            continue  # from --bot-map, not a plain value
-        fields[f.name] = (hints[f.name], None)
-    return create_model("EngineOptions", __config__=ConfigDict(extra="forbid", strict=True),
-                        **fields)
+    A ``--workers`` child finds the parent's validated configuration in
+    ``LAYER_MIGRATE_PROXY_CONFIG``; any other server (gunicorn with uvicorn workers, hypercorn…)
+    configures the proxy with ``LAYER_MIGRATE_PROXY_*`` variables and, optionally,
+    ``LAYER_MIGRATE_PROXY_CONFIG_FILE`` (TOML), validated exactly as the CLI validates them. The
+    process log is set up from it either way.
+    """
+    from . import logs
 
-
-def check_engine_options(values: Mapping[str, Any]) -> None:
-    """Refuse ``engine-options`` entries that ``Options`` lacks or that have the wrong type."""
-    if not isinstance(values, Mapping):
-        raise ConfigError(f"engine-options: expected a table, got {values!r}")
-    if not values:
-        return
-    model = _options_model()
-    try:
-        model(**{k: v for k, v in values.items()})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        key = str(err["loc"][0]) if err.get("loc") else "?"
-        if err["type"] == "extra_forbidden":
-            known = ", ".join(sorted(model.model_fields))
-            raise ConfigError(f"engine-options: unknown engine option {key!r} (known: {known})") from None
-        expected = _type_name(model.model_fields[key].annotation)
-        raise ConfigError(f"engine-options: {key}: expected {expected}, got {err.get('input')!r}") from None
-
-
-def check_as_of(value: Any) -> str:
-    """``as-of`` as ``YYYY-MM-DD``; refused when the engine's ``Options`` cannot take a date."""
-    if isinstance(value, datetime.date):
-        value = value.isoformat()
-    try:
-        day = datetime.date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"as-of: expected date (YYYY-MM-DD), got {value!r}") from None
-    from ..options import Options
-
-    if "as_of" not in {f.name for f in dataclasses.fields(Options)}:
-        raise ConfigError("as-of: this engine's Options has no as_of (dated behaviour) yet")
-    return day.isoformat()
+    if os.environ.get(ENV_VAR):
+        cfg = ProxyConfig.from_env()
+    else:
+        cfg = load({}, toml_file=os.environ.get(f"{ENV_PREFIX}CONFIG_FILE") or None,
+                   require_upstream=True)
+    logs.setup(cfg.log_level, cfg.log_format, cfg.log_file)  # type: ignore[arg-type]
+    return cfg
