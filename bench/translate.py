@@ -8,7 +8,8 @@ on the way (R23 sender, R32 parts) — the lower bound a rulebook-free proxy wou
 anyway). Targets (issue 14 §3), per case: engine ≤ 1.5× hand-written, and below stdlib json
 parse+serialize.
 
-Each round times every contender in interleaved small batches and keeps each one's fastest batch,
+Each round times (in process CPU time) every contender in interleaved small batches and keeps each
+one's fastest batch,
 so load from other processes hits them alike; a round gives one engine/hand and one engine/json
 ratio. The verdict uses the median
 ratio over rounds; the minimum is printed next to it, with the best-of-rounds µs per call.
@@ -22,6 +23,7 @@ import json
 import platform
 import statistics
 import sys
+import time
 import timeit
 from base64 import b64decode
 from pathlib import Path
@@ -157,7 +159,9 @@ def rounds(fns: list[Any], number: int, count: int, tries: int = 5) -> list[list
     ``tries`` batches of ``number`` calls, interleaved, and keeps its fastest batch: a batch that
     another process preempted does not decide a ratio, and each round's ratios compare like with
     like (same moment, same machine state)."""
-    timers = [timeit.Timer(fn) for fn in fns]
+    # CPU time of this process, not wall time: on a loaded machine a batch that waited for a core
+    # would otherwise count the wait (measured: single rounds 9x off on a 2-core box at load 9).
+    timers = [timeit.Timer(fn, timer=time.process_time) for fn in fns]
     out = []
     for _ in range(count):
         best = [float("inf")] * len(fns)

@@ -9,6 +9,7 @@ Layers, bottom up (docs/architecture.md has the picture):
 * **rules** — the built-in rule modules: leaf + rulebook;
 * **engine** — leaf + rulebook (it loads ``rules`` by name, never by import statement);
 * **proxy** — leaf + rulebook + engine;
+* **inprocess** — the in-process face (``layer_migrate.install()``): leaf + rulebook + engine + proxy;
 * **codemod** — leaf + rulebook;
 * **emulator** — an independent oracle: ``versions``, ``errors``, ``routes`` only;
 * **app** — the command lines, the demo, ``__init__``/``__main__`` and anything new at the root:
@@ -41,6 +42,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "rules": frozenset({"leaf", "rulebook", "rules"}),
     "engine": frozenset({"leaf", "rulebook", "engine"}),
     "proxy": frozenset({"leaf", "rulebook", "engine", "proxy", "schemas"}),
+    "inprocess": frozenset({"leaf", "rulebook", "engine", "proxy", "inprocess"}),
     "codemod": frozenset({"leaf", "rulebook", "codemod"}),
     "emulator": frozenset({"emulator", "emulator-vocabulary"}),
 }
@@ -132,7 +134,7 @@ def test_the_layer_map_covers_real_modules():
     names = set(modules())
     for leaf in LEAF:
         assert f"layer_migrate.{leaf}" in names
-    for pkg in ("rulebook", "rules", "engine", "proxy", "codemod", "emulator"):
+    for pkg in ("rulebook", "rules", "engine", "proxy", "inprocess", "codemod", "emulator"):
         assert f"layer_migrate.{pkg}" in names
     assert len(edges()) > 100
 
@@ -145,7 +147,8 @@ def test_resolver_sees_lazy_and_type_checking_imports():
     assert "layer_migrate.rulebook" in lazy  # inside a function
 
 
-@pytest.mark.parametrize("importer", ["leaf", "schemas", "rulebook", "rules", "engine", "proxy"])
+@pytest.mark.parametrize("importer", ["leaf", "schemas", "rulebook", "rules", "engine", "proxy",
+                                      "inprocess"])
 def test_layering(importer: str):
     assert violations(importer) == []
 
@@ -264,7 +267,5 @@ def test_no_rule_id_literal_outside_rules():
     assert rule_id_literals() == []
 
 
-@pytest.mark.xfail(strict=True, reason="the codemod hard-codes response-read and wh.rest rule ids: "
-                   "fixed on branch codemod")
 def test_no_rule_id_literal_in_the_codemod():
     assert rule_id_literals("layer_migrate.codemod") == []

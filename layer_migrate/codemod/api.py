@@ -43,6 +43,9 @@ class Options:
     index: FactIndex
     bots: BotDirectory | None = None
     identity_helper: HelperMode = "inline"
+    #: wrap changed statements to this many columns (None: never); the runner reads it from the
+    #: project's ruff/black/flake8 config (:func:`.wrap.line_length_for`)
+    line_length: int | None = None
 
 
 @dataclass
@@ -233,10 +236,14 @@ def insert_after_imports(module: cst.Module, stmts: list[cst.BaseStatement]) -> 
     body = list(module.body)
     at = _import_end(body)
     if at < len(body) and isinstance(body[at], (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-        # keep two blank lines between the helpers and what follows
+        # two blank lines between the helpers (functions) and what follows (PEP 8, E305)
         nxt = body[at]
-        if isinstance(nxt, (cst.FunctionDef, cst.ClassDef)) and not nxt.leading_lines:
-            body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+        lines = list(nxt.leading_lines)
+        blank = 0
+        while blank < len(lines) and lines[blank].comment is None:
+            blank += 1
+        if blank < 2:
+            body[at] = nxt.with_changes(leading_lines=[cst.EmptyLine()] * (2 - blank) + lines)
     return module.with_changes(body=[*body[:at], *stmts, *body[at:]])
 
 
@@ -284,7 +291,8 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     token = QUOTE.set(q)
     try:
         rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip,
-                            prelude=prelude, tracer=Tracer(module))
+                            prelude=prelude, tracer=Tracer(module), module=module,
+                            line_length=options.line_length)
         new_module = module.visit(rewriter)
     finally:
         QUOTE.reset(token)

@@ -38,6 +38,8 @@ def _fail(message: str) -> None:
 @click.option("--bot-map", type=click.Path(dir_okay=False, path_type=str), default=None,
               help='JSON {"bot display name": "bot user id"} for v1 sender.name (R22/R35).')
 @click.option("--disable", multiple=True, metavar="RULE", help="Do not apply RULE (repeatable).")
+@click.option("--only", multiple=True, metavar="RULE",
+              help="Apply only RULE (repeatable; rule id or R-number), e.g. one change per pull request.")
 @click.option("--enable", multiple=True, metavar="RULE",
               help=f"Apply an opt-in rule ({', '.join(sorted(OPT_IN_RULES))}).")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files/folders (repeatable).")
@@ -51,7 +53,7 @@ def _fail(message: str) -> None:
 @click.option("--force", is_flag=True, help="Rewrite read-only files too (skipped otherwise).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary table.")
 def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: str | None,
-            bot_map: str | None, disable: tuple[str, ...], enable: tuple[str, ...],
+            bot_map: str | None, disable: tuple[str, ...], only: tuple[str, ...], enable: tuple[str, ...],
             exclude: tuple[str, ...], jobs: int | None, identity_helper: str | None,
             report_path: str | None, allow_markers: bool, force: bool, quiet: bool) -> None:
     """Rewrite Python integration code from Platform API 1.x to 2.0/3.0, in place.
@@ -90,7 +92,15 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
         known |= {r.id for r in load_rulebook()}
     except Exception:  # the rulebook is optional for the codemod (fallback facts)
         pass
-    for rule in disabled + enabled:
+    by_spec: dict[str, str] = {}
+    try:
+        from ..rulebook import load_rulebook
+
+        by_spec = {r.spec: r.id for r in load_rulebook() if r.spec}
+    except Exception:  # pragma: no cover - the rulebook always loads in a working install
+        pass
+    only = tuple(by_spec.get(r.upper(), r) for r in only)
+    for rule in disabled + enabled + only:
         if rule not in known:
             _fail(f"unknown rule {rule!r} (see `layer-migrate rules`)")
     if bot_map:
@@ -105,7 +115,7 @@ def codemod(paths: tuple[str, ...], diff_mode: bool, check_mode: bool, target: s
         _fail(str(exc))
     mode = "diff" if diff_mode else "check" if check_mode else "write"
     settings = Settings(target=target, bot_map=bot_map, disabled=disabled, enabled=enabled,
-                        identity_helper=helper, force=force)  # type: ignore[arg-type]
+                        identity_helper=helper, force=force, only=only)  # type: ignore[arg-type]
     summary = Summary(target=target)
 
     from rich.console import Console

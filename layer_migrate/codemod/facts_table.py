@@ -90,13 +90,15 @@ def _crosses(step: tuple[str, str], target: str) -> bool:
 
 
 def build_index(target: str, disabled: Iterable[str] = (), enabled: Iterable[str] = (),
-                rules: list | None = None) -> FactIndex:
-    """Index the facts of every rule crossed going from 1.x to ``target``.
+                rules: list | None = None, only: Iterable[str] = ()) -> FactIndex:
+    """Index the facts of every rule crossed going from 1.x to ``target`` (with ``only``: of
+    those rules alone — an opt-in rule named there counts as enabled).
 
     ``rules`` defaults to :func:`layer_migrate.rulebook.load_rulebook`.
     """
     disabled = set(disabled)
-    enabled = set(enabled)
+    only = set(only)
+    enabled = set(enabled) | only
     idx = FactIndex(target=target)
     declared: dict[str, list[Fact]] = {}
     meta: dict[str, RuleInfo] = {}
@@ -108,7 +110,7 @@ def build_index(target: str, disabled: Iterable[str] = (), enabled: Iterable[str
         declared[r.id] = list(r.facts)
     for rule_id, facts in declared.items():
         info = meta[rule_id]
-        if rule_id in disabled or (rule_id in opt_in and rule_id not in enabled):
+        if rule_id in disabled or (rule_id in opt_in and rule_id not in enabled) or (only and rule_id not in only):
             continue
         if not _crosses(info.step, target):
             continue

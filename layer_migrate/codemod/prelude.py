@@ -47,25 +47,26 @@ _ORDER = ("_LAYER_BOT_IDS", "_LAYER_BOT_NAMES", "_layer_identity_id", "_layer_id
 _TEMPLATES: dict[str, str] = {
     "_layer_identity_id": '''
 def _layer_identity_id(user_id):
-    """R11 (layer-migrate): the identity id of a user id; an identity id stays as it is."""
+    """R11 (layer-migrate): identity id of a user id (kept if it is one)."""
     if user_id.startswith(@PREFIX@):
         return user_id
     return @PREFIX@ + @QUOTE@(user_id, safe=@SAFE@)
 ''',
     "_layer_identity_ids": '''
 def _layer_identity_ids(user_ids):
-    """R11 (layer-migrate): user ids as identity ids; a string is passed on unchanged (never
-    split into characters), so the server rejects it as 1.x did."""
+    """R11 (layer-migrate): user ids as identity ids. A string is passed
+    on unchanged (never split into characters): rejected as in 1.x."""
     if isinstance(user_ids, str) or not hasattr(user_ids, @ITER@):
         return user_ids
     return [_layer_identity_id(u) for u in user_ids]
 ''',
     "_layer_user_id": '''
 def _layer_user_id(identity):
-    """R12 (layer-migrate): the user id of a BasicIdentity or identity id; others unchanged."""
+    """R12 (layer-migrate): user id of a BasicIdentity or identity id."""
     if isinstance(identity, dict) and @ID@ in identity:
         return identity.get(@USER_ID@)
-    if hasattr(identity, @STARTSWITH@) and identity.startswith(@PREFIX@):
+    if hasattr(identity, @STARTSWITH@) and \\
+            identity.startswith(@PREFIX@):
         return @UNQUOTE@(identity[@PREFIX_LEN@:])
     return identity
 ''',
@@ -85,8 +86,10 @@ def _layer_v1_recipient_status(status):
 ''',
     "_layer_v1_sender": '''
 def _layer_v1_sender(sender):
-    """R24 (layer-migrate): a BasicIdentity sender in the 1.x shape {user_id, name}."""
-    if not isinstance(sender, dict) or @ID@ not in sender and @DISPLAY_NAME@ not in sender:
+    """R24 (layer-migrate): a BasicIdentity sender as 1.x {user_id, name}."""
+    if not isinstance(sender, dict):
+        return sender
+    if @ID@ not in sender and @DISPLAY_NAME@ not in sender:
         return sender
     user_id = sender.get(@USER_ID@) if sender.get(@ID@) else None
     if user_id is None or user_id in _LAYER_BOT_NAMES:
@@ -96,12 +99,11 @@ def _layer_v1_sender(sender):
 ''',
     "_layer_sender_id": '''
 def _layer_sender_id(sender):
-    """R21/R22 (layer-migrate): the 2.0 sender_id for a 1.x sender {user_id} or {name}."""
+    """R21/R22 (layer-migrate): sender_id for a 1.x {user_id} or {name}."""
     if sender.get(@USER_ID@):
         return _layer_identity_id(sender[@USER_ID@])
     if sender.get(@NAME@) not in _LAYER_BOT_IDS:
-        raise ValueError(@NO_BOT@
-                         % (sender.get(@NAME@),))
+        raise ValueError(@NO_BOT@ % sender.get(@NAME@))
     return _layer_identity_id(_LAYER_BOT_IDS[sender[@NAME@]])
 ''',
     "_layer_notification_recipients": '''
@@ -169,7 +171,7 @@ class Prelude:
             "@ITER@": _literal("__iter__", q), "@STARTSWITH@": _literal("startswith", q),
             "@ID@": _literal("id", q), "@USER_ID@": _literal("user_id", q), "@NAME@": _literal("name", q),
             "@DISPLAY_NAME@": _literal("display_name", q), "@RECIPIENT@": _literal("recipient", q),
-            "@NO_BOT@": _literal("layer-migrate: no bot user id for sender name %r (bot map)", q),
+            "@NO_BOT@": _literal("no bot user id for sender %r", q),
         }
         out: list[cst.BaseStatement] = []
         for name in _ORDER:

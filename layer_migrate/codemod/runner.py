@@ -8,6 +8,7 @@ it is written (see :func:`.api.rewrite_source`), writes are atomic (temp file in
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import fnmatch
 import gc
@@ -20,10 +21,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pathspec
+
 from ..identity import BotDirectory
 from .api import Options, Outcome, rewrite_source
 from .facts_table import build_index
 from .identity_expr import HelperMode
+from .wrap import line_length_for
 
 DEFAULT_EXCLUDES = (".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", "node_modules",
                     "__pycache__", "build", "dist", ".eggs", "*.egg-info")
@@ -40,6 +44,8 @@ class Settings:
     identity_helper: HelperMode = "inline"
     #: rewrite read-only files too (otherwise skipped with a note)
     force: bool = False
+    #: apply only these rules (``--only``)
+    only: tuple[str, ...] = ()
 
 
 @dataclass
@@ -63,7 +69,9 @@ class InputError(Exception):
 
 
 def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> tuple[list[Path], list[str]]:
-    """Python files under ``paths`` (sorted, no symlinks), and notes about what was left out."""
+    """Python files under ``paths`` (sorted, no symlinks, ``.gitignore`` honoured — the file in
+    each walked folder and those above the given folder up to the repository's top), and notes
+    about what was left out. Files named explicitly are always taken."""
     patterns = tuple(DEFAULT_EXCLUDES) + tuple(excludes)
     files: list[Path] = []
     notes: list[str] = []
@@ -81,6 +89,7 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> tuple[list[P
 
     for raw in paths:
         root = Path(raw)
+        ignores = _ancestor_gitignores(root) if root.is_dir() else []
         if root.is_symlink():
             notes.append(f"{raw}: symlink, not followed")
             continue
@@ -91,15 +100,18 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> tuple[list[P
                 seen.add(root.resolve())
                 files.append(root)
             continue
+        specs: dict[Path, list[tuple[Path, pathspec.PathSpec]]] = {}
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             d = Path(dirpath)
+            here = specs.get(d, ignores) + _gitignore_at(d)
             keep = []
             for name in sorted(dirnames):
                 sub = d / name
                 if sub.is_symlink():
                     notes.append(f"{sub}: symlink, not followed")
-                elif not excluded(sub, root):
+                elif not excluded(sub, root) and not _ignored(sub, True, here):
                     keep.append(name)
+                    specs[sub] = here
             dirnames[:] = keep
             for name in sorted(filenames):
                 if not name.endswith(".py"):
@@ -108,11 +120,49 @@ def discover(paths: Iterable[str], excludes: Iterable[str] = ()) -> tuple[list[P
                 if f.is_symlink():
                     notes.append(f"{f}: symlink, not touched")
                     continue
-                if excluded(f, root) or f.resolve() in seen:
+                if excluded(f, root) or f.resolve() in seen or _ignored(f, False, here):
                     continue
                 seen.add(f.resolve())
                 files.append(f)
     return files, notes
+
+
+def _gitignore_at(d: Path) -> list[tuple[Path, pathspec.PathSpec]]:
+    f = d / ".gitignore"
+    if not f.is_file():
+        return []
+    try:
+        lines = f.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [(d, pathspec.GitIgnoreSpec.from_lines(lines))]
+
+
+def _ancestor_gitignores(root: Path) -> list[tuple[Path, pathspec.PathSpec]]:
+    """``.gitignore`` files above ``root`` up to its repository's top (the folder with ``.git``)."""
+    out: list[tuple[Path, pathspec.PathSpec]] = []
+    here = root.resolve()
+    for d in here.parents:
+        out = _gitignore_at(d) + out
+        if (d / ".git").exists():
+            break
+    else:
+        return []  # not inside a repository: ignore files above the given folder do not apply
+    return out
+
+
+def _ignored(path: Path, is_dir: bool, specs: list[tuple[Path, pathspec.PathSpec]]) -> bool:
+    """Does a ``.gitignore`` (``specs``: folder → its patterns) exclude ``path``? A virtualenv
+    named ``env/`` listed there is not walked (issue 16)."""
+    full = path.resolve() if specs else path
+    for base, spec in specs:
+        try:
+            rel = full.relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+        if spec.match_file(rel + ("/" if is_dir else "")):
+            return True
+    return False
 
 
 _WORKER_OPTIONS: Options | None = None
@@ -123,7 +173,7 @@ def _options(settings: Settings) -> Options:
     global _WORKER_OPTIONS, _WORKER_KEY
     if _WORKER_OPTIONS is None or _WORKER_KEY != settings:
         bots = BotDirectory.load(settings.bot_map) if settings.bot_map else None
-        index = build_index(settings.target, settings.disabled, settings.enabled)
+        index = build_index(settings.target, settings.disabled, settings.enabled, only=settings.only)
         _WORKER_OPTIONS = Options(index=index, bots=bots, identity_helper=settings.identity_helper)
         _WORKER_KEY = settings
     return _WORKER_OPTIONS
@@ -143,7 +193,8 @@ def process_file(path: str, settings: Settings, mode: str) -> FileResult:
         res.error = f"{path}: cannot read: {exc.strerror or exc}"
         return res
     try:
-        out: Outcome = rewrite_source(data, _options(settings))
+        options = dataclasses.replace(_options(settings), line_length=line_length_for(p.parent.resolve()))
+        out: Outcome = rewrite_source(data, options)
     except RecursionError:
         res.skipped = "too deeply nested for the parser"
         res.layer_skipped = True

@@ -46,6 +46,7 @@ from .payloads import PayloadRewrites
 from .prelude import Prelude, is_helper_call
 from .reads import ReadRewrites
 from .trace import Tracer
+from .wrap import wrap_statement
 
 #: Statement node types markers attach to (a set of concrete types: ``isinstance`` against the
 #: abstract BaseCompoundStatement costs an ABC check on every node of every file).
@@ -90,8 +91,13 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
 
     def __init__(self, index: FactIndex, collected: Collected, builder: IdentityBuilder,
                  bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None,
-                 prelude: Prelude | None = None, tracer: Tracer | None = None) -> None:
+                 prelude: Prelude | None = None, tracer: Tracer | None = None,
+                 module: cst.Module | None = None, line_length: int | None = None) -> None:
         super().__init__()
+        #: wrap changed statements to this many columns (None: never), see :mod:`.wrap`
+        self.module = module
+        self.line_length = line_length if module is not None else None
+        self._block_depth = 0
         self.prelude = prelude or Prelude(bots=dict(bots.mapping) if bots is not None else {})
         self.tracer = tracer
         self.skip = skip or set()
@@ -137,6 +143,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         t = type(node)
         if t in _LEAVES:
             return False
+        if t is cst.IndentedBlock:
+            self._block_depth += 1
         self._edit_marks.append(self._edits)
         if t in _STATEMENTS:
             self._stmt_markers.append([])
@@ -174,6 +182,13 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 new = [cst.EmptyLine(indent=True, comment=cst.Comment(m)) for m in markers if m not in existing]
                 if new:
                     result = result.with_changes(leading_lines=[*result.leading_lines, *new])
+        if t is cst.IndentedBlock:
+            self._block_depth -= 1
+        if t is cst.SimpleStatementLine and self.line_length and (
+                result is not updated_node or self._edits != self._edit_marks[-1]):
+            unit = len(self.module.default_indent) if self.module is not None else 4
+            result = wrap_statement(self.module, result, unit * self._block_depth,  # type: ignore[arg-type]
+                                    self.line_length, original_node)
         if result is not updated_node:
             self._edits += 1
         elif self._edits == self._edit_marks[-1]:

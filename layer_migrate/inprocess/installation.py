@@ -62,7 +62,7 @@ class Installation:
         self.aiohttp_face = AiohttpFace(self)
         self._patches: list[Patch] = []
         self._callbacks: list[Callable[[ModuleType], None]] = []
-        #: library → "hooked" / "pending import"; what ``describe()`` and the tests read
+        #: library → "hooked" / "pending import" (diagnostics; the tests read it)
         self.hooked: dict[str, str] = {}
 
     @property
@@ -179,8 +179,8 @@ def install(to: str | None = "3.0", *, hosts: Iterable[str] | str = DEFAULT_HOST
     install time, never at the first request. Installing again with the same settings returns the
     active installation; with different ones raises InstallError (``uninstall()`` first).
     """
-    given = (to, tuple(hosts) if not isinstance(hosts, str) else (hosts,), upstream, options,
-             bot_map if not isinstance(bot_map, dict) else dict(bot_map))
+    hosts = (hosts,) if isinstance(hosts, str) else tuple(hosts)  # an iterator is read once
+    given = (to, hosts, upstream, options, bot_map if not isinstance(bot_map, dict) else dict(bot_map))
     config = build_config(to, hosts=hosts, upstream=upstream, options=options, bot_map=bot_map)
     with _state.lock:
         active = _state.active

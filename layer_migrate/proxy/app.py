@@ -23,14 +23,15 @@ import orjson
 from ..errors import LayerError
 from ..exchange import Request, Response
 from ..identity import BotDirectory
+from .bodypolicy import BodyLimits, expand
 from .config import ProxyConfig
 from .fastclient import FastUpstream
 from .flow import run_async
-from .http import RESPONSE_DROP, is_json_type, strip_hop_by_hop
+from .http import PROXY_RESPONSE_DROP, VERBATIM_RESPONSE_DROP, is_json_type, strip_hop_by_hop
 from .logs import REQUEST_ID, request_id_from
 from .metrics import CONTENT_TYPE as METRICS_CT
 from .metrics import Metrics
-from .migrator import JSON_CT, Migrator, Outcome, error_response
+from .migrator import JSON_CT, Migrator, Outcome, UpstreamFailure, error_response
 from .observe import Recorder
 from .ready import Readiness, not_ready_error
 from .upstream import Upstream
@@ -49,6 +50,8 @@ class _ClientGone(Exception):
     pass
 
 
+
+
 class ProxyApp:
     """ASGI app: ``uvicorn.run(ProxyApp(config))`` or :func:`create_app` for workers."""
 
@@ -56,16 +59,18 @@ class ProxyApp:
         self.config = config
         self.metrics = Metrics(config.upstream_version,
                                "report-only" if config.report_only else "translate")
+        limits = BodyLimits(max_body=config.max_upstream_body, max_ratio=config.max_decompress_ratio)
         self.upstream = Upstream(config.upstream, connect_timeout=config.connect_timeout,
                                  total_timeout=config.upstream_timeout, pool_size=config.pool_size,
                                  keepalive_expiry=config.upstream_keepalive,
-                                 ca_file=config.upstream_ca)
+                                 ca_file=config.upstream_ca, pool_wait=config.pool_wait, limits=limits)
         #: the hot-path client for plain-http upstreams (see fastclient.py for the measurement)
         self.fast: FastUpstream | None = None
         if config.upstream_client == "fast" and config.upstream.startswith("http://"):
             self.fast = FastUpstream(config.upstream, connect_timeout=config.connect_timeout,
                                      total_timeout=config.upstream_timeout, pool_size=config.pool_size,
-                                     keepalive_expiry=config.upstream_keepalive)
+                                     keepalive_expiry=config.upstream_keepalive,
+                                     pool_wait=config.pool_wait, limits=limits)
         bots = BotDirectory.load(config.bot_map) if config.bot_map else BotDirectory()
         self.migrator = Migrator(config.upstream_version, bots=bots, add_dedupe=config.add_dedupe,
                                  retries=config.retries, backoff=config.retry_backoff,
@@ -201,7 +206,7 @@ class ProxyApp:
                     "internal_server_error", "The migration proxy could not process this request.",
                     status=500)), None, error=f"internal: {type(exc).__name__}")
             outcome.response.headers["x-request-id"] = rid
-            await self._respond(send, outcome.response)
+            await self._respond(send, outcome.response, receive)
         except _ClientGone:
             return
         finally:
@@ -222,42 +227,72 @@ class ProxyApp:
         if qs:
             target += "?" + qs.decode("latin-1")
         try:
-            raw = await _read_body(receive, self.config.max_body, headers.get("content-length"))
+            raw = await _read_body(receive, self.config.max_body, headers.get("content-length"),
+                                   "transfer-encoding" in headers)
         except _TooLarge:
             return Outcome(error_response(LayerError(
                 "invalid_request", f"Request body larger than {self.config.max_body} bytes",
                 status=413, data={"max_bytes": self.config.max_body})), None, error="too_large")
         except LayerError as exc:
             return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
+        req = Request(method, target, headers, None, raw or None)
+        if self.migrator.report_only:
+            # Byte for byte: the scope's fields (order, repeats) and the raw body go upstream.
+            fields: list[tuple[bytes, bytes]] = scope["headers"]
+            body = raw or b""
+
+            async def verbatim(_: Request) -> Response:
+                return await self._send_verbatim(method, target, fields, body)
+
+            return await run_async(self.migrator, req, verbatim, send_raw=verbatim)
         # The flow resolves the route, decides pass-through and parses the body (once, and only
         # to translate it); pass-through answers are never parsed: their bytes go back untouched.
         send = self._send
         if self.verifier is not None and method == "GET":
             send = self.verifier.capturing(send, scope)  # used for translated requests only
-        return await run_async(self.migrator, Request(method, target, headers, None, raw or None),
-                               send, send_raw=self._send_raw)
+        return await run_async(self.migrator, req, send, send_raw=self._send_raw)
 
     async def _send(self, req: Request) -> Response:
         if self.fast is not None and req.method != "HEAD":
             return await self.fast.send(req)
         return await self.upstream.send(req)
 
+    async def _send_verbatim(self, method: str, target: str, fields: list[tuple[bytes, bytes]],
+                             body: bytes) -> Response:
+        if self.fast is not None and method != "HEAD":
+            return await self.fast.send_verbatim(method, target, fields, body)
+        return await self.upstream.send_verbatim(method, target, fields, body)
+
     async def _send_raw(self, req: Request) -> Response:
         if self.fast is not None and req.method != "HEAD":
             return await self.fast.send(req, parse=False)
         return await self.upstream.send(req, parse=False)
 
-    async def _respond(self, send: Any, resp: Response) -> None:
-        headers = strip_hop_by_hop(resp.headers, RESPONSE_DROP)
+    async def _respond(self, send: Any, resp: Response, receive: Any = None) -> None:
+        fields = getattr(resp, "verbatim", None)
+        if fields is not None:  # report-only: the upstream's fields and bytes as received
+            out = [(k, v) for k, v in fields if k.lower() not in VERBATIM_RESPONSE_DROP]
+            if getattr(resp, "stream", None) is not None:
+                await self._stream(send, receive, resp, out)
+                return
+            data = resp.raw or b""
+            if resp.status not in (204, 304):
+                out.append((b"content-length", str(len(data)).encode()))
+            await send({"type": "http.response.start", "status": resp.status, "headers": out})
+            await send({"type": "http.response.body", "body": data})
+            return
+        headers = strip_hop_by_hop(resp.headers, PROXY_RESPONSE_DROP)
         if getattr(resp, "stream", None) is not None:  # aiohttp or fast-client stream
-            await send({"type": "http.response.start", "status": resp.status,
-                        "headers": _asgi_headers(headers)})
-            async for chunk in resp.chunks():  # type: ignore[attr-defined]
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+            await self._stream(send, receive, resp, expand(headers))
             return
         if resp.body is not None:
-            data = orjson.dumps(resp.body)
+            try:
+                data = orjson.dumps(resp.body)
+            except orjson.JSONEncodeError:  # nested past orjson's 254 levels: never a 500
+                await self._respond(send, error_response(LayerError(
+                    "service_unavailable", "The upstream answer nests JSON too deeply to translate.",
+                    status=502, data={"upstream": "too_deep"})))
+                return
             if not is_json_type(headers.get("content-type")):
                 headers["content-type"] = JSON_CT
         else:
@@ -267,6 +302,51 @@ class ProxyApp:
         else:
             headers["content-length"] = str(len(data))
         await _answer(send, resp.status, headers, data)
+
+    async def _stream(self, send: Any, receive: Any, resp: Response,
+                      headers: list[tuple[bytes, bytes]]) -> None:
+        """Relay a streamed body within the idle/total timeouts; the slot is freed when the
+        body ends, fails, times out or the client goes away (issue 11 finding 3)."""
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+
+        async def pump() -> None:
+            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+            chunks = resp.chunks().__aiter__()  # type: ignore[attr-defined]
+            deadline = loop.time() + cfg.stream_total_timeout
+            while True:
+                left = deadline - loop.time()
+                if left <= 0:
+                    raise asyncio.TimeoutError
+                # wait_for, not asyncio.timeout: the package supports Python 3.10
+                try:
+                    chunk = await asyncio.wait_for(chunks.__anext__(), min(cfg.stream_idle_timeout, left))
+                except StopAsyncIteration:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+
+        async def gone() -> None:
+            while receive is not None and (await receive())["type"] != "http.disconnect":
+                pass
+            if receive is None:
+                await asyncio.Event().wait()
+
+        task = loop.create_task(pump())
+        watch = loop.create_task(gone())
+        try:
+            await asyncio.wait((task, watch), return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                try:
+                    task.result()
+                except (asyncio.TimeoutError, UpstreamFailure) as exc:
+                    log.warning("streamed answer cut off: %s", type(exc).__name__)
+                    raise _ClientGone() from None
+        finally:
+            watch.cancel()
+            if not task.done():
+                task.cancel()
+            resp.release()  # type: ignore[attr-defined]
 
     # -- webhook relay --------------------------------------------------------------------------
 
@@ -324,16 +404,19 @@ def create_app(config: ProxyConfig | None = None) -> ProxyApp:
 
 
 def _headers(scope: Scope) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in scope["headers"]:
+    pairs = scope["headers"]
+    out = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in pairs}
+    if len(out) == len(pairs):
+        return out  # no repeated field: the common case, one comprehension
+    out = {}
+    for k, v in pairs:
         name = k.decode("latin-1").lower()
         value = v.decode("latin-1")
         out[name] = f"{out[name]}, {value}" if name in out else value
     return out
 
 
-def _asgi_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+_asgi_headers = expand
 
 
 async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -343,7 +426,14 @@ async def _answer(send: Any, status: int, headers: dict[str, str], body: bytes) 
     await send({"type": "http.response.body", "body": body})
 
 
-async def _read_body(receive: Any, limit: int, declared: str | None) -> bytes:
+async def _read_body(receive: Any, limit: int, declared: str | None, chunked: bool = True) -> bytes:
+    """The request body within ``limit`` (slow bodies are cut by :mod:`.serving`'s guard).
+
+    Without Content-Length or Transfer-Encoding an HTTP/1.1 request has no body (RFC 9112
+    §6.3): nothing to wait for, so a GET costs no ``receive()`` round trip.
+    """
+    if declared is None and not chunked:
+        return b""
     if declared is not None:
         if not declared.strip().isdigit():
             raise LayerError("invalid_request", "Invalid Content-Length", status=400)

@@ -104,6 +104,24 @@ def _fail(message: str) -> None:
 @click.option("--connect-timeout", type=float, default=None, help="Seconds to connect upstream [5].")
 @click.option("--retries", type=int, default=None,
               help="Extra attempts for requests safe to repeat (idempotent or de-duplicated) [2].")
+@click.option("--pool-wait", type=float, default=None,
+              help="Seconds a request waits for a free upstream connection before 503 [5].")
+@click.option("--stream-idle-timeout", type=float, default=None,
+              help="Seconds a streamed (large non-JSON) answer may stall before it is cut [30].")
+@click.option("--stream-total-timeout", type=float, default=None,
+              help="Seconds a streamed answer may take in total [300].")
+@click.option("--max-upstream-body", type=int, default=None,
+              help="Largest buffered upstream body in bytes, also after decoding → 502 [64 MiB].")
+@click.option("--max-decompress-ratio", type=int, default=None,
+              help="Largest decoded/compressed ratio of a buffered upstream body → 502 [100].")
+@click.option("--max-header-bytes", type=int, default=None,
+              help="Largest request header block in bytes → 431 [32 KiB].")
+@click.option("--max-request-line", type=int, default=None,
+              help="Longest request line in bytes → 431 [8 KiB].")
+@click.option("--header-timeout", type=float, default=None,
+              help="Seconds from connect (or message start) to complete request headers [10].")
+@click.option("--body-timeout", type=float, default=None,
+              help="Seconds to receive a request body once its headers are in → 408 [30].")
 @click.option("--upstream-client", type=click.Choice(["fast", "aiohttp"]), default=None,
               help="Hot-path upstream client (fast: pooled httptools client for http:// upstreams) [fast].")
 @click.option("--add-dedupe/--no-dedupe", default=None,

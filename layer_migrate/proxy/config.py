@@ -62,6 +62,25 @@ class ProxyConfig:
     upstream_ca: str | None = None
     #: Upstream connection pool size (per worker).
     pool_size: int = 256
+    # Hardening limits (issue 11); each refusal is a Layer error, see README "Proxy limits".
+    #: Seconds a request waits for a free upstream connection slot → 503 when exceeded.
+    pool_wait: float = 5.0
+    #: Seconds a streamed (large non-JSON) answer may go without a byte moving either way.
+    stream_idle_timeout: float = 30.0
+    #: Seconds a streamed answer may take in total.
+    stream_total_timeout: float = 300.0
+    #: Largest upstream body buffered (on the wire and after gzip/deflate decoding) → 502.
+    max_upstream_body: int = 64 * 1024 * 1024
+    #: Largest decoded/encoded ratio of a buffered compressed upstream body (past 1 MiB) → 502.
+    max_decompress_ratio: int = 100
+    #: Longest request line (method, target, version) → 431 Layer error.
+    max_request_line: int = 8 * 1024
+    #: Largest request header block (all field lines together) → 431 Layer error.
+    max_header_bytes: int = 32 * 1024
+    #: Seconds from connect (or the end of the previous answer) to a complete header block.
+    header_timeout: float = 10.0
+    #: Seconds to receive a request body once its headers are in → 408 Layer error.
+    body_timeout: float = 30.0
     #: Idle upstream connections older than this are not reused (below uvicorn's 5 s default).
     upstream_keepalive: float = 4.0
     #: Paths the proxy answers itself (never forwarded).
@@ -124,6 +143,11 @@ class ProxyConfig:
             raise ConfigError("--workers must be at least 1")
         if self.max_body < 1:
             raise ConfigError("--max-body must be positive")
+        for name in ("pool_wait", "stream_idle_timeout", "stream_total_timeout", "header_timeout",
+                     "body_timeout", "max_upstream_body", "max_decompress_ratio", "max_request_line",
+                     "max_header_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be positive")
         relay = (self.webhook_target, self.webhook_secret, self.upstream_webhook_secret)
         if any(relay) and not all(relay):
             raise ConfigError("webhook relay needs all of --webhook-target, --webhook-secret and "

@@ -44,7 +44,9 @@ def uvicorn_kwargs(cfg: ProxyConfig) -> dict[str, Any]:
     try:
         import httptools  # noqa: F401
 
-        kwargs["http"] = "httptools"
+        from .serving import server_kwargs
+
+        kwargs.update(server_kwargs())  # httptools + header limits and slowloris deadlines
     except ImportError:  # pragma: no cover - httptools is a dependency
         kwargs["http"] = "h11"
     try:

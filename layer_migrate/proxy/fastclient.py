@@ -10,14 +10,13 @@ request write and the same llhttp parser uvicorn uses are enough. Anything outsi
 
 Semantics kept from :class:`.upstream.Upstream`: the URL is always the configured host plus the
 request path (no redirects followed, ``Host`` set by us); failures map to
-:class:`~.exchange_loop.UpstreamFailure` (``connect`` only when nothing was written); non-JSON
+:class:`~.migrator.UpstreamFailure` (``connect`` only when nothing was written); non-JSON
 bodies larger than the streaming threshold are streamed with flow control.
 """
 
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,44 +25,79 @@ import httptools
 from yarl import URL
 
 from ..exchange import Request, Response
-from .exchange_loop import UpstreamFailure
-from .http import REQUEST_DROP, body_bytes, is_json_type, parse_response_body, strip_hop_by_hop
-from .upstream import STREAM_THRESHOLD
+from .bodypolicy import (
+    COOKIE_SEP,
+    DEFAULT_LIMITS,
+    BodyLimits,
+    check_length,
+    check_status,
+    decode,
+    streamable,
+)
+from .http import REQUEST_DROP, VERBATIM_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .migrator import UpstreamFailure
 
 _HIGH_WATER = 1 << 20
 
 
+class _Desync(Exception):
+    """Raised from a parser callback: a second message, or bytes beyond the framing."""
+
+
 class _Conn(asyncio.Protocol):
-    """One keep-alive connection; handles one exchange at a time."""
+    """One keep-alive connection; handles one exchange at a time.
+
+    Framing is trusted for exactly one final answer per request: interim (1xx) answers are
+    skipped, and any byte beyond the final message — an extra response, trailing garbage, a
+    body on a 204/304, more bytes than Content-Length, anything arriving while the connection
+    sits idle in the pool — closes the connection instead of being read as the next answer
+    (issue 11 findings 1–2: that is how one client received another's data).
+    """
 
     def __init__(self, client: FastUpstream) -> None:
         self.client = client
         self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
         self.closed = False
         self.waiter: asyncio.Future[Any] | None = None
+        self.slot = False
+        #: keep the header fields as received (case, order, repeats) — report-only mode
+        self.verbatim: list[tuple[bytes, bytes]] | None = None
         self._reset_state()
 
     def _reset_state(self) -> None:
+        # A fresh parser per exchange: no state can survive from the previous message.
+        self.parser = httptools.HttpResponseParser(self)
         self.status = 0
         self.headers: dict[str, str] = {}
         self.chunks: list[bytes] = []
+        self.size = 0
         self.stream: _Stream | None = None
         self.done = False
+        self.interim = False
         self.keep_alive = False
         self.idle_since = 0.0
+        self.verbatim = None
 
     # -- asyncio.Protocol ------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        if self.done or self.waiter is None:
+            self.close()  # beyond the framing, or unsolicited on an idle connection
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:  # pragma: no cover - never requested
             self._fail(UpstreamFailure("reset", "unexpected upgrade"))
         except httptools.HttpParserError as exc:
-            self._fail(UpstreamFailure("reset", f"bad HTTP from upstream: {exc}"))
+            cause = exc.__context__
+            if isinstance(cause, UpstreamFailure):
+                self._fail(cause)
+            elif self.done or isinstance(cause, _Desync):
+                self.close()  # the answer is complete; what followed it is not trusted
+            else:
+                self._fail(UpstreamFailure("reset", f"bad HTTP from upstream: {exc}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -78,15 +112,37 @@ class _Conn(asyncio.Protocol):
             self._fail(UpstreamFailure("reset", "upstream closed the connection"))
 
     # -- httptools callbacks ---------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        if self.done:
+            raise _Desync()
+        self.headers = {}
+        if self.verbatim is not None:
+            self.verbatim = []
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.verbatim is not None:
+            self.verbatim.append((name, value))
         key = name.decode("latin-1").lower()
         val = value.decode("latin-1")
-        self.headers[key] = f"{self.headers[key]}, {val}" if key in self.headers else val
+        h = self.headers
+        if key in h:
+            h[key] = f"{h[key]}{COOKIE_SEP if key == 'set-cookie' else ', '}{val}"
+        else:
+            h[key] = val
 
     def on_headers_complete(self) -> None:
-        self.status = self.parser.get_status_code()
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:
+            if status == 101:
+                raise UpstreamFailure("reset", "unexpected protocol switch")
+            self.interim = True  # 100/102/103: consumed, never an answer
+            return
+        self.status = status
         h = self.headers
-        if self.waiter is not None and _streamable(self.status, h):
+        cl = h.get("content-length")
+        if cl is not None and cl.isdigit() and not streamable("GET", status, h):
+            check_length(int(cl), self.client.limits)
+        if self.waiter is not None and streamable("GET", status, h):
             self.stream = _Stream(self)
             if not self.waiter.done():
                 self.waiter.set_result(None)
@@ -95,9 +151,15 @@ class _Conn(asyncio.Protocol):
         if self.stream is not None:
             self.stream.feed(body)
         else:
+            self.size += len(body)
+            check_length(self.size, self.client.limits)
             self.chunks.append(body)
 
     def on_message_complete(self) -> None:
+        if self.interim:
+            self.interim = False
+            self.headers = {}
+            return
         self.done = True
         # Read it now: llhttp resets its state once the message is complete.
         self.keep_alive = self.parser.should_keep_alive()
@@ -116,6 +178,7 @@ class _Conn(asyncio.Protocol):
 
     def close(self) -> None:
         self.closed = True
+        self.client._forget(self)
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -173,7 +236,11 @@ class _Stream:
 
 
 class FastStreamingResponse(Response):
-    """A response whose non-JSON body is still arriving: iterate :meth:`chunks`."""
+    """A response whose non-JSON body is still arriving: iterate :meth:`chunks`.
+
+    The body is relayed as received (``Content-Encoding`` kept, see :mod:`.bodypolicy`);
+    :meth:`release` is idempotent and frees the pool slot whoever calls it first.
+    """
 
     def __init__(self, status: int, headers: dict[str, str], stream: _Stream) -> None:
         super().__init__(status, headers, None, None)
@@ -184,7 +251,8 @@ class FastStreamingResponse(Response):
 
     def release(self) -> None:
         conn = self.stream.conn
-        conn.close()
+        if not conn.done:
+            conn.close()  # an unfinished body: the connection cannot carry another exchange
         conn.client._release(conn)
 
 
@@ -192,22 +260,12 @@ def _expire(conn: _Conn) -> None:
     conn._fail(UpstreamFailure("timeout", "upstream did not answer in time"))
 
 
-def _streamable(status: int, headers: dict[str, str]) -> bool:
-    """Large (or unknown-length) non-JSON bodies are streamed; everything else is buffered."""
-    ct = headers.get("content-type")
-    if status in (204, 304) or status < 200 or not ct or is_json_type(ct):
-        return False
-    cl = headers.get("content-length")
-    if cl is None or not cl.isdigit():
-        return True
-    return int(cl) > STREAM_THRESHOLD
-
-
 class FastUpstream:
     """Pooled keep-alive connections to one ``http://host:port`` upstream."""
 
     def __init__(self, base: str, *, connect_timeout: float = 5.0, total_timeout: float = 30.0,
-                 pool_size: int = 256, keepalive_expiry: float = 4.0) -> None:
+                 pool_size: int = 256, keepalive_expiry: float = 4.0, pool_wait: float = 5.0,
+                 limits: BodyLimits = DEFAULT_LIMITS) -> None:
         url = URL(base)
         self.keepalive_expiry = keepalive_expiry
         if url.scheme != "http" or not url.host:
@@ -220,15 +278,17 @@ class FastUpstream:
         self.connect_timeout = connect_timeout
         self.total_timeout = total_timeout
         self.pool_size = pool_size
+        #: seconds a request may wait for a free pool slot before a 503 (``pool``)
+        self.pool_wait = pool_wait
+        self.limits = limits
         self.idle: list[_Conn] = []
-        self.active = 0
         self._slots: asyncio.Semaphore | None = None
 
     async def start(self) -> None:
         self._slots = asyncio.Semaphore(self.pool_size)
 
     async def close(self) -> None:
-        for c in self.idle:
+        for c in list(self.idle):
             c.close()
         self.idle.clear()
 
@@ -239,15 +299,29 @@ class FastUpstream:
             pass
 
     def _release(self, conn: _Conn) -> None:
+        if not conn.slot:
+            return  # released already (stream end and an explicit release both call this)
+        conn.slot = False
+        conn.waiter = None
         if conn.reusable():
             conn._reset_state()
-            conn.waiter = None
             conn.idle_since = asyncio.get_running_loop().time()
             self.idle.append(conn)
         else:
             conn.close()
         if self._slots is not None:
             self._slots.release()
+
+    async def _acquire(self) -> None:
+        slots = self._slots
+        assert slots is not None, "FastUpstream.start() was not awaited"
+        if not slots.locked():
+            await slots.acquire()  # a free slot: no timer needed
+            return
+        try:
+            await asyncio.wait_for(slots.acquire(), self.pool_wait)
+        except asyncio.TimeoutError:
+            raise UpstreamFailure("pool", f"no upstream connection free within {self.pool_wait} s") from None
 
     async def _connect(self) -> _Conn:
         loop = asyncio.get_running_loop()
@@ -287,30 +361,68 @@ class FastUpstream:
         return b"".join(out)
 
     async def send(self, req: Request, *, parse: bool = True) -> Response:
-        """Send ``req``; buffered Response, or a streaming one for large non-JSON bodies."""
-        assert self._slots is not None, "FastUpstream.start() was not awaited"
-        wire = self._encode(req)
-        await self._slots.acquire()
+        """Send ``req``; buffered Response, or a streaming one for large non-JSON bodies.
+
+        Buffered bodies are decoded within the limits; ``parse`` also parses a JSON body for
+        translation (pass-through answers stay bytes).
+        """
+        return await self.exchange(self._encode(req), parse=parse)
+
+    async def send_verbatim(self, method: str, target: str, fields: list[tuple[bytes, bytes]],
+                            body: bytes) -> Response:
+        """Report-only mode: forward the request's header fields in order, repeats kept (only
+        framing and ``Host`` are ours), and answer with the upstream's fields and bytes as
+        received — nothing decoded (``Response.verbatim``)."""
+        out = [f"{method} {self.prefix}{target} HTTP/1.1\r\n".encode("latin-1"),
+               b"host: ", self.host_header, b"\r\n"]
+        for k, v in fields:
+            if k.lower() in VERBATIM_DROP:
+                continue
+            if b"\r" in v or b"\n" in v or b"\r" in k or b"\n" in k:
+                raise UpstreamFailure("connect", f"refusing header {k!r} with a line break")
+            out += (k, b": ", v, b"\r\n")
+        if body or method in ("POST", "PUT", "PATCH"):
+            out.append(b"content-length: %d\r\n" % len(body))
+        out += (b"\r\n", body)
+        return await self.exchange(b"".join(out), parse=False, verbatim=True)
+
+    async def exchange(self, wire: bytes, *, parse: bool = True, verbatim: bool = False) -> Response:
+        """One request already encoded as ``wire`` bytes → its final answer."""
+        await self._acquire()
         try:
             conn = await self._connect()
         except BaseException:
+            assert self._slots is not None
             self._slots.release()
             raise
+        conn.slot = True
+        if verbatim:
+            conn.verbatim = []
         loop = asyncio.get_running_loop()
         conn.waiter = loop.create_future()
         handed_off = False
         try:
             assert conn.transport is not None
-            conn.transport.write(wire)
+            try:
+                conn.transport.write(wire)
+            except (RuntimeError, OSError) as exc:
+                # The pooled connection was closed by the upstream (a restart) after the pool
+                # handed it out; the transport refused the bytes, so nothing was sent and the
+                # attempt may be repeated like a refused connect.
+                raise UpstreamFailure("connect", f"pooled connection closed: {exc}") from None
             # A timer handle, not asyncio.wait_for: wait_for costs a Task per request.
             timer = loop.call_later(self.total_timeout, _expire, conn)
             try:
                 await conn.waiter
             finally:
                 timer.cancel()
+            check_status(conn.status)
+            fields = conn.verbatim
             if conn.stream is not None:
-                handed_off = True  # released when the stream is consumed
-                return FastStreamingResponse(conn.status, conn.headers, conn.stream)
+                handed_off = True  # released when the stream is consumed or released
+                streamed = FastStreamingResponse(conn.status, conn.headers, conn.stream)
+                streamed.verbatim = fields  # type: ignore[attr-defined]
+                return streamed
             raw = b"".join(conn.chunks)
             headers = conn.headers
             status = conn.status
@@ -320,13 +432,11 @@ class FastUpstream:
         finally:
             if not handed_off:
                 self._release(conn)
-        enc = headers.get("content-encoding", "").lower()
-        if raw and enc in ("gzip", "deflate"):
-            try:
-                raw = zlib.decompress(raw, 16 + zlib.MAX_WBITS if enc == "gzip" else zlib.MAX_WBITS)
-            except zlib.error:
-                raise UpstreamFailure("reset", "undecodable compressed body") from None
-            headers = {k: v for k, v in headers.items() if k != "content-encoding"}
+        if fields is not None:  # report-only: byte for byte, nothing decoded
+            out = Response(status, headers, None, raw or None)
+            out.verbatim = fields  # type: ignore[attr-defined]
+            return out
+        headers, raw = decode(headers, raw, self.limits)
         if not parse:
             return Response(status, headers, None, raw or None)
         body, rest = parse_response_body(headers, raw)

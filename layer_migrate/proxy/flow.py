@@ -67,9 +67,12 @@ class Sleep:
 
 @dataclass(slots=True)
 class Wait:
-    """Another exchange is fulfilling the same prerequisite: resume once it has landed."""
+    """Another exchange is fulfilling the same prerequisite: resume with True once it has
+    landed, or with False after ``timeout`` seconds (or at once when waiting would block the
+    thread the fulfilment runs on)."""
 
     flight: Flight
+    timeout: float
 
 
 Step = Send | Sleep | Wait
@@ -160,11 +163,13 @@ def _fulfil(m: Migrator, plan: Plan, prereqs: list[Any], backoff: float, *, fres
         if fresh:
             cache.forget(key)
         while key not in cache.done:
-            mine, flight = cache.begin(key)
+            mine, pending = cache.begin(key)
+            flight: Flight | None = pending
             if not mine:
-                yield Wait(flight)
-                created = created or fresh  # fulfilled by someone else: assume it helped
-                continue
+                if (yield Wait(pending, m.prerequisite_wait)):
+                    created = created or fresh  # fulfilled by someone else: assume it helped
+                    continue
+                flight = None  # it did not land in time: fulfil it here too (idempotent)
             status: int | None = None
             try:
                 # idempotent upstream (201 created / 409 exists): always safe to repeat
@@ -215,7 +220,7 @@ def run_sync(m: Migrator, req: Request, send: SyncSend, backoff: float | None = 
             elif isinstance(step, Sleep):
                 time.sleep(step.seconds)
             else:
-                step.flight.wait()
+                reply = step.flight.wait(step.timeout)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     except BaseException:  # cancelled, or a bug: let the flow release what it holds
@@ -240,7 +245,7 @@ async def run_async(m: Migrator, req: Request, send: AsyncSend, backoff: float |
             elif isinstance(step, Sleep):
                 await asyncio.sleep(step.seconds)
             else:
-                await step.flight.wait_async()
+                reply = await step.flight.wait_async(step.timeout)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     except BaseException:  # cancelled, or a bug: let the flow release what it holds

@@ -21,8 +21,22 @@ HOP_BY_HOP = frozenset({
 })
 #: Never forwarded upstream: the proxy owns the connection, the length and the compression.
 REQUEST_DROP = HOP_BY_HOP | {"host", "content-length", "accept-encoding", "expect"}
-#: Never copied back to the client: recomputed for the body the proxy sends.
+#: Never copied back to the client: recomputed for the body the proxy sends (in-process faces:
+#: their HTTP client has decoded the body already).
 RESPONSE_DROP = HOP_BY_HOP | {"content-length", "content-encoding", "date", "server"}
+#: The proxy's own drop list: ``Content-Encoding`` stays, because the upstream clients remove
+#: it exactly when they decode (:mod:`.bodypolicy`) — a body relayed encoded keeps its label.
+PROXY_RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
+#: JSON nested deeper than this cannot be serialised again (orjson's limit is 254 levels):
+#: requests → 400 Layer error (checked before sending); an upstream answer that deep → 502
+#: when the proxy re-serialises it (no per-response walk on the hot path).
+MAX_JSON_DEPTH = 250
+#: Report-only mode forwards every other field byte for byte (both directions): only what
+#: belongs to one connection and its framing is the proxy's. ``date``/``server`` of an answer
+#: are uvicorn's (it always writes its own).
+VERBATIM_DROP = frozenset({b"host", b"content-length", b"transfer-encoding", b"connection",
+                           b"keep-alive", b"proxy-connection", b"upgrade"})
+VERBATIM_RESPONSE_DROP = VERBATIM_DROP | {b"date", b"server"}
 #: Never written to a log.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
                             "layer-webhook-signature", "x-api-key"})
@@ -36,9 +50,24 @@ def strip_hop_by_hop(headers: dict[str, str], drop: frozenset[str]) -> dict[str,
 
 
 def is_json_type(content_type: str | None) -> bool:
-    """JSON media types: application/json and ``+json`` (Layer, Layer-Patch, its ``.json`` typo)."""
+    """JSON media types: application/json and ``+json`` (Layer, Layer-Patch, its ``.json`` typo).
+
+    Memoised per header value (a fleet sends a handful; bounded): called several times per
+    request on the hot path.
+    """
+    if content_type is None:
+        return False
+    known = _JSON_TYPES.get(content_type)
+    if known is not None:
+        return known
     mt = media_type_of(content_type)
-    return mt == "application/json" or mt.endswith("+json") or mt == "application/vnd.layer-patch.json"
+    known = mt == "application/json" or mt.endswith("+json") or mt == "application/vnd.layer-patch.json"
+    if len(_JSON_TYPES) < 256:
+        _JSON_TYPES[content_type] = known
+    return known
+
+
+_JSON_TYPES: dict[str, bool] = {}
 
 
 def parse_request_body(headers: dict[str, str], raw: bytes, json_endpoint: bool = False
@@ -57,13 +86,37 @@ def parse_request_body(headers: dict[str, str], raw: bytes, json_endpoint: bool 
     must = json_endpoint or is_json_type(ct)
     if must or ct is None:
         try:
-            return orjson.loads(raw), None
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             if not must:
                 return None, raw
             raise LayerError("invalid_request", f"Request body is not valid JSON: {exc}",
                              status=400) from None
+        if too_deep(raw, body):
+            raise LayerError("invalid_request", f"Request body nests JSON deeper than {MAX_JSON_DEPTH} "
+                             "levels", status=400, data={"max_depth": MAX_JSON_DEPTH})
+        return body, None
     return None, raw
+
+
+def too_deep(raw: bytes, body: Any) -> bool:
+    """Whether ``body`` (parsed from ``raw``) nests deeper than :data:`MAX_JSON_DEPTH`.
+
+    The bracket count is a C-speed upper bound on the depth, so ordinary bodies never pay for
+    the walk.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= MAX_JSON_DEPTH:
+        return False
+    stack = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def parse_response_body(headers: dict[str, str], raw: bytes) -> tuple[Any, bytes | None]:

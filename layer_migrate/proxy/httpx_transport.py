@@ -29,6 +29,8 @@ import httpx
 
 from ..exchange import Request, Response
 from ..identity import BotDirectory
+from .bodypolicy import expand
+from .client_bodies import adiscard_desynced, aread_httpx, discard_desynced, read_httpx
 from .flow import run_async, run_sync
 from .http import REQUEST_DROP, RESPONSE_DROP, body_bytes, parse_response_body, strip_hop_by_hop
 from .migrator import Migrator, UpstreamFailure
@@ -82,7 +84,7 @@ class _Base:
         content = body_bytes(resp.body, resp.raw)
         if resp.body is not None and "content-type" not in headers:
             headers["content-type"] = "application/json; charset=UTF-8"
-        return httpx.Response(resp.status, headers=headers, content=content, request=request)
+        return httpx.Response(resp.status, headers=expand(headers), content=content, request=request)
 
 
 class MigratingTransport(_Base, httpx.BaseTransport):
@@ -106,12 +108,12 @@ class MigratingTransport(_Base, httpx.BaseTransport):
             try:
                 resp = self.inner.handle_request(self._outgoing(request, r))
                 try:
-                    resp.read()
+                    return read_httpx(resp, parse=parse)  # the one body policy (bodypolicy.py)
                 finally:
                     resp.close()
+                    discard_desynced(self.inner)
             except httpx.HTTPError as exc:
                 raise _failure(exc) from None
-            return self._exchange_response(resp, parse)
 
         outcome = run_sync(self.migrator, self._incoming(request), send,
                            send_raw=lambda r: send(r, parse=False))
@@ -142,12 +144,12 @@ class AsyncMigratingTransport(_Base, httpx.AsyncBaseTransport):
             try:
                 resp = await self.inner.handle_async_request(self._outgoing(request, r))
                 try:
-                    await resp.aread()
+                    return await aread_httpx(resp, parse=parse)
                 finally:
                     await resp.aclose()
+                    await adiscard_desynced(self.inner)
             except httpx.HTTPError as exc:
                 raise _failure(exc) from None
-            return self._exchange_response(resp, parse)
 
         outcome = await run_async(self.migrator, self._incoming(request), send,
                                   send_raw=lambda r: send(r, parse=False))

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 import orjson
 
@@ -79,6 +80,9 @@ def upstream_error(failure: UpstreamFailure) -> LayerError:
     if failure.kind in ("timeout", "connect_timeout"):
         return LayerError("request_timeout", "The upstream Layer API did not answer in time.",
                           status=504, data={"upstream": "timeout"})
+    if failure.kind == "pool":
+        return LayerError("service_unavailable", "The migration proxy has no upstream connection free.",
+                          status=503, data={"upstream": "pool"}, headers={"retry-after": "1"})
     if failure.kind == "tls":
         return LayerError("service_unavailable",
                           "The upstream Layer API's TLS certificate could not be verified.",
@@ -145,15 +149,20 @@ class Flight:
     """One prerequisite being fulfilled right now; other exchanges wait for it to land.
 
     Waitable from threads (:meth:`wait`) and from any event loop (:meth:`wait_async`) alike, so
-    the sync and async faces of one migrator share one single-flight.
+    the sync and async faces of one migrator share one single-flight. Waits are bounded, and a
+    thread never waits for a flight its own thread owns (a blocking call made inside the event
+    loop that owns it would otherwise wait forever): the waiter then fulfils the prerequisite
+    itself — harmless, since fulfilment is idempotent upstream.
     """
 
-    __slots__ = ("_event", "_lock", "_waiters")
+    __slots__ = ("_event", "_lock", "_waiters", "owner")
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        #: the thread that fulfils it (an event loop's thread for an async exchange)
+        self.owner = threading.get_ident()
 
     def land(self) -> None:
         with self._lock:
@@ -163,16 +172,23 @@ class Flight:
             loop.call_soon_threadsafe(_resolve, fut)
 
     def wait(self, timeout: float | None = None) -> bool:
+        """Block until landed (True) or ``timeout`` / the owner is this thread (False)."""
+        if self.owner == threading.get_ident() and not self._event.is_set():
+            return False
         return self._event.wait(timeout)
 
-    async def wait_async(self) -> None:
+    async def wait_async(self, timeout: float | None = None) -> bool:
         loop = asyncio.get_running_loop()
         with self._lock:
             if self._event.is_set():
-                return
+                return True
             fut: asyncio.Future[None] = loop.create_future()
             self._waiters.append((loop, fut))
-        await fut
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:
@@ -205,8 +221,9 @@ class PrerequisiteCache:
             flight = self._inflight[key] = Flight()
             return True, flight
 
-    def end(self, key: Any, flight: Flight, status: int | None) -> None:
-        """The fulfilment of ``key`` finished: upstream ``status`` (None: it failed earlier)."""
+    def end(self, key: Any, flight: Flight | None, status: int | None) -> None:
+        """The fulfilment of ``key`` finished: upstream ``status`` (None: it failed earlier).
+        ``flight``: the one this caller began (None: it fulfilled ``key`` without one)."""
         with self._guard:
             if status is not None and (200 <= status < 300 or status == 409):
                 self.done.add(key)
@@ -214,8 +231,10 @@ class PrerequisiteCache:
                     self.existing += 1
                 else:
                     self.created += 1
-            self._inflight.pop(key, None)
-        flight.land()
+            if flight is not None and self._inflight.get(key) is flight:
+                del self._inflight[key]
+        if flight is not None:
+            flight.land()
 
     def forget(self, key: Any) -> None:
         """Drop ``key`` from :attr:`done`: the upstream said it no longer holds (R10: a 404)."""
@@ -257,6 +276,9 @@ class Migrator:
         self.retries = max(0, retries)
         #: seconds before attempt n+1 = ``backoff * n``
         self.backoff = max(0.0, backoff)
+        #: longest wait for another exchange's fulfilment of the same prerequisite, after which
+        #: this exchange fulfils it itself (idempotent upstream: 201 or 409)
+        self.prerequisite_wait = 30.0
         self.report_only = report_only
         self.prereqs = PrerequisiteCache()
 
@@ -397,15 +419,16 @@ class Migrator:
         if attempt > self.retries:
             return False
         if failure is not None:
-            if failure.kind == "tls":
-                return False  # an untrusted certificate stays untrusted
+            if failure.kind in ("tls", "pool"):
+                return False  # an untrusted certificate stays untrusted; a full pool stays full
             return not failure.sent or retryable
         return status in RETRY_STATUSES and retryable
 
     # -- prerequisites --------------------------------------------------------------------------
 
     def prerequisite_request(self, prereq: Prerequisite, plan: Plan) -> Request:
-        app = app_id_of(plan.original.path) or ""
+        # The path segment is still percent-encoded; build_path encodes the decoded id once.
+        app = unquote(app_id_of(plan.original.path) or "")
         r = prereq.to_request(app, self.upstream_version, self.options)
         for h in ("authorization",):
             if h in plan.original.headers and h not in r.headers:

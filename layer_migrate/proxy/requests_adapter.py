@@ -29,8 +29,9 @@ from requests.utils import get_encoding_from_headers
 
 from ..exchange import Request, Response
 from ..identity import BotDirectory
+from .client_bodies import read_urllib3
 from .flow import run_sync
-from .http import REQUEST_DROP, RESPONSE_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .http import REQUEST_DROP, RESPONSE_DROP, body_bytes, strip_hop_by_hop
 from .migrator import Migrator, UpstreamFailure
 
 if TYPE_CHECKING:
@@ -96,16 +97,15 @@ class MigratingAdapter(HTTPAdapter):
             if data or r.method in ("POST", "PUT", "PATCH"):
                 p.headers["Content-Length"] = str(len(data))
             try:
-                resp = super(MigratingAdapter, self).send(p, stream=False, timeout=timeout,
+                resp = super(MigratingAdapter, self).send(p, stream=True, timeout=timeout,
                                                           verify=verify, cert=cert, proxies=proxies)
-                content = resp.content
+                return read_urllib3(resp, parse=parse)  # the one body policy (bodypolicy.py)
             except requests.RequestException as exc:
                 raise _failure(exc) from None
-            rh = {k.lower(): v for k, v in resp.headers.items()}
-            if not parse:  # pass-through: the bytes go back as they came
-                return Response(resp.status_code, rh, None, content or None)
-            parsed, rest_ = parse_response_body(rh, content)
-            return Response(resp.status_code, rh, parsed, rest_)
+            except Exception as exc:  # urllib3 errors while streaming the raw body
+                if type(exc).__module__.startswith("urllib3"):
+                    raise UpstreamFailure("reset", type(exc).__name__) from None
+                raise
 
         outcome = run_sync(self.migrator, req, send_one, send_raw=lambda r: send_one(r, parse=False))
         return self._answer(outcome.response, request)

@@ -16,14 +16,47 @@ import ssl
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 from yarl import URL
 
 from ..exchange import Request, Response
+from .bodypolicy import (
+    DEFAULT_LIMITS,
+    STREAM_THRESHOLD,
+    BodyLimits,
+    check_length,
+    check_status,
+    decode,
+    fold,
+    streamable,
+)
 from .config import upstream_ssl_context
-from .exchange_loop import UpstreamFailure
-from .http import REQUEST_DROP, body_bytes, is_json_type, parse_response_body, strip_hop_by_hop
+from .http import REQUEST_DROP, VERBATIM_DROP, body_bytes, parse_response_body, strip_hop_by_hop
+from .migrator import UpstreamFailure
 
 _SKIP_CT = frozenset({"Content-Type"})
+#: Report-only: aiohttp must not invent any header the client did not send.
+_VERBATIM_SKIP = frozenset({"Content-Type", "Accept", "Accept-Encoding", "User-Agent"})
+
+__all__ = ["STREAM_THRESHOLD", "StreamingResponse", "Upstream", "as_failure", "headers_list"]
+
+
+class _StrictConnector(aiohttp.TCPConnector):
+    """A connector that never hands out a pooled connection holding unread bytes.
+
+    aiohttp parses whatever arrives on an idle keep-alive connection (an extra response,
+    trailing bytes after a complete one) into the protocol's buffer, and the next request on
+    that connection would read it as its own answer (issue 11 finding 2). ``should_close`` is
+    aiohttp's own verdict on exactly that state; a connection it condemns is closed, not reused.
+    Pinned by the hostile matrix (``tests/proxy/test_proxy_hostile_matrix.py``).
+    """
+
+    async def _get(self, key: Any, traces: Any) -> Any:  # type: ignore[override]
+        while True:
+            conn = await super()._get(key, traces)
+            if conn is None or conn.protocol is None or not conn.protocol.should_close:
+                return conn
+            conn.close()
 
 
 class Upstream:
@@ -31,7 +64,8 @@ class Upstream:
 
     def __init__(self, base: str, *, connect_timeout: float = 5.0, total_timeout: float = 30.0,
                  pool_size: int = 256, keepalive_expiry: float = 4.0,
-                 ca_file: str | None = None) -> None:
+                 ca_file: str | None = None, pool_wait: float = 5.0,
+                 limits: BodyLimits = DEFAULT_LIMITS) -> None:
         url = URL(base)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"upstream must be an http(s) URL, not {base!r}")
@@ -39,11 +73,15 @@ class Upstream:
         #: a path prefix of the upstream URL (``http://h/layer`` → ``/layer``)
         self.prefix = url.raw_path.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=total_timeout, sock_connect=connect_timeout)
+        self.total_timeout = total_timeout
         self.pool_size = pool_size
+        self.pool_wait = pool_wait
+        self.limits = limits
         self.keepalive_expiry = keepalive_expiry
         #: PEM bundle to trust for an https upstream (``--upstream-ca``); None = system store.
         self.ca_file = ca_file
         self.session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     async def start(self) -> None:
         if self.session is None:
@@ -52,10 +90,14 @@ class Upstream:
             ssl_ctx: ssl.SSLContext | bool = True
             if self.scheme == "https" and self.ca_file:
                 ssl_ctx = upstream_ssl_context(self.ca_file)
-            conn = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300,
-                                        keepalive_timeout=self.keepalive_expiry, ssl=ssl_ctx)
+            conn = _StrictConnector(limit=self.pool_size, ttl_dns_cache=300,
+                                    keepalive_timeout=self.keepalive_expiry, ssl=ssl_ctx)
+            # auto_decompress off: bodies are decoded by the one body policy (bounded), and only
+            # when they must be read; streamed bodies keep their Content-Encoding.
             self.session = aiohttp.ClientSession(connector=conn, timeout=self.timeout,
-                                                 auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar())
+                                                 auto_decompress=False,
+                                                 cookie_jar=aiohttp.DummyCookieJar())
+            self._slots = asyncio.Semaphore(self.pool_size)
 
     async def close(self) -> None:
         if self.session is not None:
@@ -77,72 +119,118 @@ class Upstream:
         skip = _SKIP_CT if data and "content-type" not in headers else None
         return self.url_for(req.path), headers, data, skip
 
+    async def _acquire(self) -> None:
+        """A pool slot within ``pool_wait`` seconds (aiohttp's own wait is unbounded)."""
+        slots = self._slots
+        assert slots is not None, "Upstream.start() was not awaited"
+        if not slots.locked():
+            await slots.acquire()
+            return
+        try:
+            await asyncio.wait_for(slots.acquire(), self.pool_wait)
+        except asyncio.TimeoutError:
+            raise UpstreamFailure("pool", f"no upstream connection free within {self.pool_wait} s") from None
+
+    def _free(self) -> None:
+        if self._slots is not None:
+            self._slots.release()
+
     async def send(self, req: Request, *, parse: bool = True) -> Response:
-        """Send ``req``; JSON answers are buffered (and parsed when ``parse``), other bodies
-        larger than :data:`STREAM_THRESHOLD` come back as a :class:`StreamingResponse`.
+        """Send ``req``; JSON answers are buffered (and, when ``parse``, decoded and parsed),
+        other bodies larger than :data:`STREAM_THRESHOLD` come back as a
+        :class:`StreamingResponse` (see :mod:`.bodypolicy`).
 
         Raises :class:`UpstreamFailure`.
         """
         url, headers, data, skip = self._prepare(req)
+        return await self._request(req.method, url, headers, data, skip, parse)
+
+    async def send_verbatim(self, method: str, target: str, fields: list[tuple[bytes, bytes]],
+                            body: bytes) -> Response:
+        """Report-only mode (see :meth:`.fastclient.FastUpstream.send_verbatim`)."""
+        headers = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in fields
+                              if k.lower() not in VERBATIM_DROP)
+        return await self._request(method, self.url_for(target), headers, body, _VERBATIM_SKIP,
+                                   False, verbatim=True)
+
+    async def _request(self, method: str, url: URL, headers: Any, data: bytes,
+                       skip: frozenset[str] | None, parse: bool, verbatim: bool = False) -> Response:
         assert self.session is not None, "Upstream.start() was not awaited"
+        await self._acquire()
         try:
-            resp = await self.session.request(req.method, url, headers=headers, data=data or None,
+            resp = await self.session.request(method, url, headers=headers, data=data or None,
                                               allow_redirects=False, skip_auto_headers=skip)
         except BaseException as exc:  # noqa: BLE001 - mapped, re-raised as UpstreamFailure
+            self._free()
             raise as_failure(exc) from None
-        rh = {k.lower(): v for k, v in resp.headers.items()}
-        if not is_json_type(rh.get("content-type")) and _large(rh):
-            return StreamingResponse(resp.status, rh, stream=resp)
+        rh = _fold_raw(resp)
         try:
-            raw = await resp.read()
+            check_status(resp.status)
+            if streamable(method, resp.status, rh):
+                streamed = StreamingResponse(resp.status, rh, stream=resp, release=self._free)
+                if verbatim:
+                    streamed.verbatim = list(resp.raw_headers)  # type: ignore[attr-defined]
+                return streamed
+            cl = rh.get("content-length")
+            if cl is not None and cl.isdigit():
+                check_length(int(cl), self.limits)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.content.iter_any():
+                size += len(chunk)
+                check_length(size, self.limits)
+                chunks.append(chunk)
+            raw = b"".join(chunks)
         except BaseException as exc:  # noqa: BLE001
-            resp.release()
+            resp.close()  # an unread or refused body: the connection is not reused
+            self._free()
             raise as_failure(exc) from None
-        finally:
-            resp.release()
+        resp.release()
+        self._free()
+        if verbatim:  # report-only: byte for byte, nothing decoded
+            out = Response(resp.status, rh, None, raw or None)
+            out.verbatim = list(resp.raw_headers)  # type: ignore[attr-defined]
+            return out
+        rh, raw = decode(rh, raw, self.limits)
         if not parse:
             return Response(resp.status, rh, None, raw or None)
         body, rest = parse_response_body(rh, raw)
         return Response(resp.status, rh, body, rest)
 
-    async def open(self, req: Request) -> aiohttp.ClientResponse:
-        """Send ``req`` and return the open response for streaming (caller releases it)."""
-        url, headers, data, skip = self._prepare(req)
-        assert self.session is not None, "Upstream.start() was not awaited"
-        try:
-            return await self.session.request(req.method, url, headers=headers, data=data or None,
-                                              allow_redirects=False, skip_auto_headers=skip)
-        except BaseException as exc:  # noqa: BLE001
-            raise as_failure(exc) from None
 
-
-#: Non-JSON bodies above this size (or of unknown size) are streamed, not buffered.
-STREAM_THRESHOLD = 64 * 1024
-
-
-def _large(headers: dict[str, str]) -> bool:
-    cl = headers.get("content-length")
-    if cl is None or not cl.isdigit():
-        return "transfer-encoding" in headers or headers.get("content-encoding") is not None
-    return int(cl) > STREAM_THRESHOLD
+def _fold_raw(resp: aiohttp.ClientResponse) -> dict[str, str]:
+    return fold((k.decode("latin-1"), v.decode("latin-1")) for k, v in resp.raw_headers)
 
 
 class StreamingResponse(Response):
-    """A response whose (non-JSON) body is still on the wire: iterate :meth:`chunks`."""
+    """A response whose (non-JSON) body is still on the wire: iterate :meth:`chunks`.
 
-    def __init__(self, status: int, headers: dict[str, str], *, stream: aiohttp.ClientResponse) -> None:
+    Bytes and ``Content-Encoding`` as received; :meth:`release` is idempotent.
+    """
+
+    def __init__(self, status: int, headers: dict[str, str], *, stream: aiohttp.ClientResponse,
+                 release: Any = None) -> None:
         super().__init__(status, headers, None, None)
         self.stream = stream
+        self._on_release = release
 
     async def chunks(self, size: int = 1 << 16):  # type: ignore[no-untyped-def]
         try:
             async for chunk in self.stream.content.iter_chunked(size):
                 yield chunk
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise as_failure(exc) from None
         finally:
-            self.stream.release()
+            self.release()
 
     def release(self) -> None:
-        self.stream.release()
+        if not self.stream.content.is_eof():
+            self.stream.close()  # unfinished: never back into the pool
+        else:
+            self.stream.release()
+        cb, self._on_release = self._on_release, None
+        if cb is not None:
+            cb()
 
 
 def as_failure(exc: BaseException) -> BaseException:

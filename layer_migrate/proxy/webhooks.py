@@ -100,6 +100,16 @@ class WebhookRelay:
         if not event_type:
             return _error(400, "invalid_request", 10, "Missing layer-webhook-event-type", "bad_body")
         source = version_of(headers.get("content-type"), WEBHOOKS_MEDIA_TYPE) or self.upstream_version
+        if source.startswith("1."):
+            # Forwarding it would hand the 1.0 receiver a delivery nobody translated.
+            return _error(422, "invalid_property", 105,
+                          f"The relay translates 2.0/3.0 deliveries, not version {source}",
+                          "bad_version")
+        lowered = event_type.lower()
+        if lowered.startswith("message.") and lowered != "message.updated" \
+                and not (isinstance(body, dict) and isinstance(body.get("message"), dict)):
+            return _error(422, "invalid_property", 105,
+                          f"A {event_type} delivery must carry its message object", "no_message")
         try:
             w = self.engine.translate_webhook(event_type, body, source=source, to="1.0",
                                               options=self.options)

@@ -3,7 +3,7 @@
 Format: an optional first line ``# options: {json}``, the source before, then a line
 ``# --- after ---`` followed by the expected source, or ``# --- unchanged ---`` for negative
 controls that must stay byte-identical. Options: ``target``, ``bots`` (name → user id),
-``identity_helper``, ``enable``, ``disable``.
+``identity_helper``, ``enable``, ``disable``, ``line_length``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def all_cases() -> list[Case]:
 def options_for(opts: dict) -> Options:
     bots = BotDirectory(dict(opts["bots"])) if "bots" in opts else None
     index = build_index(opts.get("target", "3.0"), opts.get("disable", ()), opts.get("enable", ()))
-    return Options(index=index, bots=bots, identity_helper=opts.get("identity_helper", "inline"))
+    return Options(index=index, bots=bots, identity_helper=opts.get("identity_helper", "inline"),
+                   line_length=opts.get("line_length"))
 
 
 def rewrite(source: str, opts: dict) -> str:

@@ -54,3 +54,22 @@ def test_added_imports_keep_isort_order(case, tmp_path):
     if not _isort_clean(case.before, tmp_path):
         pytest.skip("the fixture's own imports are not isort-ordered")
     assert _isort_clean(case.after, tmp_path), case.after
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({}, 88),
+    ({"pyproject.toml": "[tool.ruff]\nline-length = 120\n"}, 120),
+    ({"pyproject.toml": "[tool.black]\nline-length = 100\n"}, 100),
+    ({"pyproject.toml": "[tool.ruff]\nselect = ['E']\n"}, 88),
+    ({"setup.cfg": "[flake8]\nmax-line-length = 99\n"}, 99),
+    ({"tox.ini": "[flake8]\nexclude = .git\n"}, 79),
+    ({"pyproject.toml": "[project]\nname = 'x'\n", "setup.cfg": "[flake8]\nmax-line-length = 110\n"}, 110),
+])
+def test_line_length_is_read_from_the_projects_tools(tmp_path, files, expected):
+    from layer_migrate.codemod.wrap import line_length_for
+
+    (tmp_path / ".git").mkdir()
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    assert line_length_for((tmp_path / "src" / "pkg").resolve()) == expected

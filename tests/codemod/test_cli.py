@@ -173,3 +173,18 @@ def test_unknown_pyproject_keys_warn(project):
     res = invoke("-q", "pkg")
     assert res.exit_code == 0
     assert "warning: unknown [tool.layer-migrate] key(s) ignored: botmap" in res.stderr
+
+
+def test_only_applies_the_named_rule(project):
+    (project / "pkg" / "client.py").write_text(V1 + BOT)
+    assert invoke("-q", "--only", "R22", "--bot-map", str(_bots(project)), "pkg").exit_code == 0
+    out = (project / "pkg" / "client.py").read_text()
+    assert "version=1.1" in out  # the Accept rule was not applied
+    assert '"sender_id": "layer:///identities/support-bot"' in out
+    assert invoke("-q", "--only", "no.such.rule", "pkg").exit_code == 2
+
+
+def _bots(project):
+    p = project / "bots.json"
+    p.write_text('{"Support": "support-bot"}')
+    return p

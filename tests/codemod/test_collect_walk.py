@@ -80,3 +80,21 @@ def _check(code):
         _walk(b, module)
         assert a.log == b.log
         assert a.assigns.keys() == b.assigns.keys() and a.returns.keys() == b.returns.keys()
+
+
+def test_discovery_honours_gitignore(tmp_path):
+    """Issue 16: a virtualenv named ``env/`` listed in .gitignore is not walked; nested
+    .gitignore files apply below their folder; --exclude still works."""
+    from layer_migrate.codemod.runner import discover
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("env/\n*_generated.py\n")
+    for rel in ("src/app.py", "env/lib/site.py", "src/x_generated.py", "src/sub/keep.py", "src/sub/skip.py",
+                "build_tools/b.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    (tmp_path / "src" / "sub" / ".gitignore").write_text("skip.py\n")
+    files, _ = discover([str(tmp_path / "src")])
+    assert sorted(f.relative_to(tmp_path).as_posix() for f in files) == ["src/app.py", "src/sub/keep.py"]
+    files, _ = discover([str(tmp_path)], excludes=["build_tools"])
+    assert sorted(f.relative_to(tmp_path).as_posix() for f in files) == ["src/app.py", "src/sub/keep.py"]

@@ -180,3 +180,14 @@ def test_at_redates_but_keeps_explicit_options():
 def test_as_of_must_be_a_date(bad):
     with pytest.raises(ValueError, match="as_of must be a date"):
         Options(as_of=bad)
+
+
+def test_readme_options_table_lists_every_option():
+    import re
+    from dataclasses import fields
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(\w+)` \| ", readme.split("**INFERRED behaviours**", 1)[1], re.M))
+    wanted = {f.name for f in fields(Options) if f.init and f.name != "bots"}
+    assert wanted <= listed, sorted(wanted - listed)

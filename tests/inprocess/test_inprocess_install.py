@@ -91,23 +91,23 @@ def test_uninstall_restores_the_libraries_exactly():
 
 
 def test_a_wrapper_added_after_us_survives_uninstall_and_we_pass_through(emu):
-    with layer_migrate.install("3.0", upstream=emu.url):
-        ours = requests.Session.get_adapter
-        calls = []
-
-        def theirs(self, url):  # e.g. an APM agent wrapping after us
-            calls.append(url)
-            return ours(self, url)
-
-        requests.Session.get_adapter = theirs
+    original = requests.Session.get_adapter
     try:
-        assert requests.Session.get_adapter is theirs
+        with layer_migrate.install("3.0", upstream=emu.url):
+            ours = requests.Session.get_adapter
+            calls = []
+
+            def theirs(self, url):  # e.g. an APM agent wrapping after us
+                calls.append(url)
+                return ours(self, url)
+
+            requests.Session.get_adapter = theirs
+        assert requests.Session.get_adapter is theirs  # not torn out by our uninstall
         adapter = requests.Session().get_adapter("https://api.layer.com/apps/x")
-        assert type(adapter) is requests.adapters.HTTPAdapter  # not ours any more
+        assert type(adapter) is requests.adapters.HTTPAdapter  # ours passes through now
         assert calls == ["https://api.layer.com/apps/x"]
     finally:
-        requests.Session.get_adapter = requests.Session.get_adapter.__wrapped__ \
-            if hasattr(requests.Session.get_adapter, "__wrapped__") else ours.__wrapped__
+        requests.Session.get_adapter = original
 
 
 def test_sessions_created_before_install_are_migrated(emu):

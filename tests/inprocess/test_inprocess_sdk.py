@@ -50,21 +50,19 @@ def _in_process(to: str | None) -> dict:
 
 
 @pytest.fixture(scope="module")
-def direct(layerclient_path):
+def direct(layerclient):
     return _in_process(None)["steps"]
 
 
 @pytest.fixture(scope="module", params=["3.0", "2.0"])
-def in_process(layerclient_path, request):
+def in_process(layerclient, request):
     return request.param, _in_process(request.param)
 
 
 @pytest.fixture(scope="module")
-def under_run(layerclient_path):
+def under_run(layerclient):
     with Emulator().running() as emu:
-        env = dict(os.environ)
-        if layerclient_path:
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), layerclient_path) if p)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LAYER_MIGRATE_")}
         proc = subprocess.run(
             [sys.executable, "-m", "layer_migrate.cli", "run", "--to", "3.0", "--upstream", emu.url,
              "--summary", "--", sys.executable, str(HERE / "inprocess_sdk_scenario.py"), emu.app_id,
@@ -75,7 +73,7 @@ def under_run(layerclient_path):
     return json.loads(proc.stdout), proc.stderr, bots
 
 
-def test_every_platform_client_method_is_driven(layerclient_path):
+def test_every_platform_client_method_is_driven(layerclient):
     from LayerClient import LayerClient as lc
 
     talking = {name for name, fn in vars(lc.PlatformClient).items()

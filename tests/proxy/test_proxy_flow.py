@@ -10,6 +10,7 @@ upstream answer the flow did not release would stall the next attempt.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import httpx
@@ -254,6 +255,52 @@ def test_single_flight_shared_by_sync_threads_and_an_event_loop(emu):
     assert len(hop.calls("POST", "/identity")) == 1
     assert (m.prereqs.created, m.prereqs.existing) == (1, 0)
     assert sum(1 for x in emu.store.messages(emu.cid) if x["parts"][0]["body"].startswith(bot)) == 8
+
+
+def _held_flight(m: Migrator, emu, bot: str):
+    """Begin the fulfilment of ``bot``'s identity as another exchange would, and never finish it."""
+    from layer_migrate.identity import default_bot_user_id
+
+    return m.prereqs.begin((emu.app_id, ("identity", default_bot_user_id(bot))))
+
+
+def test_sync_waiter_never_blocks_the_thread_that_owns_the_flight(emu):
+    """A blocking call made on the thread whose event loop is fulfilling the same prerequisite
+    (sync requests inside an async app, with one installation for both) must not wait for it —
+    that wait could never end. It fulfils the prerequisite itself (201/409 are both fine)."""
+    from layer_migrate.proxy import MigratingAdapter
+
+    bot = f"Loop Bot {uuid.uuid4().hex[:4]}"
+    m = Migrator("3.0")
+    m.prerequisite_wait = 60.0  # long: the test would hang if the waiter waited
+    mine, _ = _held_flight(m, emu, bot)  # owned by this thread, as a suspended task would be
+    assert mine
+    started = time.monotonic()
+    with requests.Session() as s:
+        s.mount("https://api.layer.com/", MigratingAdapter(upstream=emu.url, migrator=m))
+        r = s.post("https://api.layer.com" + emu.path(f"/conversations/{emu.cid}/messages"), timeout=20,
+                   headers={**v1(emu), "content-type": "application/json"},
+                   data=orjson.dumps({"sender": {"name": bot}, "parts": [{"body": "hi", "mime_type": "text/plain"}]}))
+    assert r.status_code == 201, r.text
+    assert m.prereqs.created == 1
+    assert time.monotonic() - started < 30  # it did not sit out the 60 s wait
+
+
+@pytest.mark.parametrize("name", ["httpx-sync", "httpx-async"])
+def test_waiters_give_up_on_a_flight_that_never_lands(emu, name):
+    """Sync and async waiters alike stop waiting after ``prerequisite_wait`` and fulfil it."""
+    bot = f"Stuck Bot {uuid.uuid4().hex[:4]}"
+    with face(name, emu.url) as f:
+        f.migrator.prerequisite_wait = 0.3
+        done = threading.Event()
+        threading.Thread(target=lambda: (_held_flight(f.migrator, emu, bot), done.set())).start()
+        assert done.wait(5)
+        status, _, body = f.request("POST", emu.path(f"/conversations/{emu.cid}/messages"),
+                                    {**v1(emu), "content-type": "application/json"},
+                                    orjson.dumps({"sender": {"name": bot},
+                                                  "parts": [{"body": "hi", "mime_type": "text/plain"}]}))
+        assert status == 201, body[:300]
+        assert f.migrator.prereqs.created == 1
 
 
 # -- the flow itself, without sockets --------------------------------------------------------------
