@@ -17,7 +17,11 @@ Measures, in one run, at concurrency 1, 16 and 64 (loopback, canned ~1.4 KB 3.0 
                     path (``bench/upstream_clients.py``: httpcore, rnet, pyreqwest, curl_cffi —
                     whichever is installed), for the issue-14 §2 choice;
 * ``translate_granian`` — the proxy app served by granian instead of uvicorn (when installed);
-* ``translate_workers2`` — ``--workers 2`` (scaling on a 2-core machine).
+* ``translate_workers2`` — ``--workers 2`` (scaling on a 2-core machine);
+* ``translate_verify`` — ``translate`` with ``--verify-reads --verify-sample 1.0`` (every v1 GET
+                    also read natively upstream and compared, in the background; the canned
+                    upstream answers that read with its 3.0 body, so every comparison differs:
+                    the first is re-checked and attributed, the rest only counted).
 
 Every point runs ``--repeat`` interleaved rounds; min/median/best req/s are kept and ratios use
 the medians (a shared machine only ever slows a round down, so best is printed too). Targets
@@ -296,6 +300,11 @@ def main() -> None:
         targets = [("direct", up, V3), ("bare", bare, V3), ("passthrough", prox, V3), ("translate", prox, V1),
                    ("translate_logged", prox_log, V1), ("translate_aiohttp", prox_aio, V1)]
         pids = {"translate": procs[2].pid, "translate_aiohttp": procs[3].pid}
+        prox_verify = free_port()
+        procs.append(start([py, "-m", "layer_migrate.cli", "proxy", "--upstream", upstream, "--port",
+                            str(prox_verify), "--access-log", "off", "--verify-reads",
+                            "--verify-sample", "1.0"], prox_verify, env=env))
+        targets.append(("translate_verify", prox_verify, V1))
         sys.path.insert(0, str(ROOT / "bench"))
         from upstream_clients import available
 
@@ -384,9 +393,14 @@ def main() -> None:
     close_clients = sorted({k.removesuffix("_vs_translate").removeprefix("translate_")
                             for c in ("16", "64") if c in hop for k, v in hop[c].items()
                             if k.endswith("_vs_translate") and v >= 0.9
-                            and k not in ("translate_workers2_vs_translate", "translate_granian_vs_translate")
+                            and k not in ("translate_workers2_vs_translate", "translate_granian_vs_translate",
+                                          "translate_verify_vs_translate")
                             and all(hop[c2].get(k, 0) >= 0.9 for c2 in ("16", "64") if c2 in hop)})
     print(f"target (translate ≥ 0.85 × passthrough at c=16/64): {'MET' if hop_ok else 'NOT MET'}")
+    if "translate_verify" in results:  # issue 12: what verify-reads costs at sample 1.0
+        print("verify-reads at sample 1.0 keeps " + ", ".join(
+            f"c={c}: {hop[c]['translate_verify_vs_translate']:.0%}" for c in hop
+            if "translate_verify_vs_translate" in hop[c]) + " of translate throughput")
     print("upstream client within 10 % of fastclient at c=16 and c=64: "
           + (", ".join(close_clients) if close_clients else "none — fastclient stays (hostile matrix green)"))
     if "translate_granian" in results:

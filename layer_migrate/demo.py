@@ -260,8 +260,7 @@ def run_demo(console: Console, keep: Path | None = None) -> None:
                         continue
                     if not step.check(result):
                         failures.append(f"{step.label}: expected {step.expect}, got {result!r}"[:300])
-                if proxy.app.access is not None:  # the access log is buffered; read it now
-                    proxy.app.access.flush()
+                proxy.app.flush_logs()  # records are written by a logging thread; read them now
                 records = [r for r in read_jsonl(access_log) if r.get("kind") == "request"]
                 console.print("Accept moved to version=3.0 on every call (R02/R03); "
                               "`layer-migrate rules R22` explains one.")

@@ -28,10 +28,14 @@ from .config import ProxyConfig
 from .fastclient import FastUpstream
 from .flow import run_async
 from .http import PROXY_RESPONSE_DROP, VERBATIM_RESPONSE_DROP, is_json_type, strip_hop_by_hop
+from .logs import REQUEST_ID, request_id_from
+from .metrics import CONTENT_TYPE as METRICS_CT
 from .metrics import Metrics
 from .migrator import JSON_CT, Migrator, Outcome, UpstreamFailure, error_response
-from .report import JsonLines
+from .observe import Recorder
+from .ready import Readiness, not_ready_error
 from .upstream import Upstream
+from .verify import Verifier
 from .webhooks import WebhookRelay
 
 Scope = dict[str, Any]
@@ -53,7 +57,8 @@ class ProxyApp:
 
     def __init__(self, config: ProxyConfig) -> None:
         self.config = config
-        self.metrics = Metrics()
+        self.metrics = Metrics(config.upstream_version,
+                               "report-only" if config.report_only else "translate")
         limits = BodyLimits(max_body=config.max_upstream_body, max_ratio=config.max_decompress_ratio)
         self.upstream = Upstream(config.upstream, connect_timeout=config.connect_timeout,
                                  total_timeout=config.upstream_timeout, pool_size=config.pool_size,
@@ -70,16 +75,22 @@ class ProxyApp:
         self.migrator = Migrator(config.upstream_version, bots=bots, add_dedupe=config.add_dedupe,
                                  retries=config.retries, backoff=config.retry_backoff,
                                  report_only=config.report_only,
-                                 engine_options=config.engine_options,
+                                 engine_options=config.engine_kwargs,
                                  rules=(config.rules_dir,) if config.rules_dir else ())
-        self.access: JsonLines | None = None
-        self.report: JsonLines | None = None
+        self.recorder = Recorder(config, self.metrics, self.migrator)
+        self.readiness = Readiness(self._send_raw, timeout=config.ready_timeout,
+                                   cache_seconds=config.ready_cache)
+        self.verifier: Verifier | None = None
+        if config.verify_reads and not config.report_only:
+            self.verifier = Verifier(self.migrator, self.metrics, self._send, self.recorder.verify,
+                                     sample=config.verify_sample,
+                                     max_inflight=config.verify_max_inflight,
+                                     timeout=config.upstream_timeout,
+                                     upstream_version=config.upstream_version)
         self.relay: WebhookRelay | None = None
         self.hook_session: aiohttp.ClientSession | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._started = False
-        self._req_keys: dict[tuple[str, int, str], tuple[tuple[str, str], ...]] = {}
-        self._rule_keys: dict[str, tuple[tuple[str, str], ...]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -89,10 +100,7 @@ class ProxyApp:
         await self.upstream.start()
         if self.fast is not None:
             await self.fast.start()
-        if self.config.access_log:
-            self.access = JsonLines(self.config.access_log)
-        if self.config.report_log:
-            self.report = JsonLines(self.config.report_log)
+        self.recorder.open()
         if self.config.webhooks_enabled:
             self.relay = WebhookRelay(upstream_secret=self.config.upstream_webhook_secret or "",
                                       target_secret=self.config.webhook_secret or "",
@@ -103,28 +111,34 @@ class ProxyApp:
         if not self.config.report_only:
             # Compile the rulebook now, not on the first request.
             _ = self.migrator.engine, self.migrator.options
-        self._flusher = asyncio.get_running_loop().create_task(self._flush_loop())
+        if self.metrics.multiprocess:
+            self._flusher = asyncio.get_running_loop().create_task(self._tick_loop())
         self._started = True
 
     async def shutdown(self) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
+        if self.verifier is not None:
+            await self.verifier.close()
         await self.upstream.close()
         if self.fast is not None:
             await self.fast.close()
         if self.hook_session is not None:
             await self.hook_session.close()
-        for sink in (self.access, self.report):
-            if sink is not None:
-                sink.close()
+        self.recorder.close()
+        self.metrics.close()
         self._started = False
 
-    async def _flush_loop(self) -> None:
+    def flush_logs(self) -> None:
+        """Block until the access and report records so far are written (they are written by a
+        logging thread, not the event loop)."""
+        self.recorder.flush()
+
+    async def _tick_loop(self) -> None:
+        """Keep this worker's process gauges fresh for scrapes answered by another worker."""
         while True:
-            await asyncio.sleep(1.0)
-            for sink in (self.access, self.report):
-                if sink is not None:
-                    sink.flush()
+            await asyncio.sleep(5.0)
+            self.metrics.update_process_metrics()
 
     # -- ASGI -----------------------------------------------------------------------------------
 
@@ -162,15 +176,24 @@ class ProxyApp:
                 "mode": "report-only" if cfg.report_only else "translate"}))
             return
         if path == cfg.metrics_path:
-            await _answer(send, 200, {"content-type": "text/plain; version=0.0.4"},
-                          self.metrics.render().encode())
+            await _answer(send, 200, {"content-type": METRICS_CT}, self.metrics.render())
+            return
+        if path == cfg.ready_path:
+            probe = await self.readiness.check()
+            if probe.ok:
+                await _answer(send, 200, {"content-type": JSON_CT}, orjson.dumps(
+                    {"status": "ready", "upstream": cfg.upstream}))
+            else:
+                await self._respond(send, error_response(not_ready_error(probe, cfg.upstream)))
             return
         headers = _headers(scope)
+        rid = headers["x-request-id"] = request_id_from(headers.get("x-request-id"))
+        REQUEST_ID.set(rid)
         if path == cfg.webhook_path and self.relay is not None:
             await self.webhook(scope, receive, send, headers)
             return
         started = time.perf_counter()
-        self.metrics.inflight += 1
+        self.metrics.inflight.inc()
         try:
             try:
                 outcome = await self._exchange(scope, receive, headers)
@@ -182,12 +205,15 @@ class ProxyApp:
                 outcome = Outcome(error_response(LayerError(
                     "internal_server_error", "The migration proxy could not process this request.",
                     status=500)), None, error=f"internal: {type(exc).__name__}")
+            outcome.response.headers["x-request-id"] = rid
             await self._respond(send, outcome.response, receive)
         except _ClientGone:
             return
         finally:
-            self.metrics.inflight -= 1
-        self._record(scope, headers, outcome, time.perf_counter() - started)
+            self.metrics.inflight.dec()
+        self.recorder.request(scope, headers, outcome, time.perf_counter() - started, rid)
+        if self.verifier is not None:
+            self.verifier.after(scope, outcome, rid)
 
     async def _exchange(self, scope: Scope, receive: Any, headers: dict[str, str]) -> Outcome:
         method: str = scope["method"]
@@ -221,7 +247,10 @@ class ProxyApp:
             return await run_async(self.migrator, req, verbatim, send_raw=verbatim)
         # The flow resolves the route, decides pass-through and parses the body (once, and only
         # to translate it); pass-through answers are never parsed: their bytes go back untouched.
-        return await run_async(self.migrator, req, self._send, send_raw=self._send_raw)
+        send = self._send
+        if self.verifier is not None and method == "GET":
+            send = self.verifier.capturing(send, scope)  # used for translated requests only
+        return await run_async(self.migrator, req, send, send_raw=self._send_raw)
 
     async def _send(self, req: Request) -> Response:
         if self.fast is not None and req.method != "HEAD":
@@ -327,64 +356,11 @@ class ProxyApp:
                 task.cancel()
             resp.release()  # type: ignore[attr-defined]
 
-    def _record(self, scope: Scope, headers: dict[str, str], outcome: Outcome, seconds: float) -> None:
-        plan = outcome.plan
-        resp = outcome.response
-        mt = self.metrics
-        endpoint = plan.endpoint if plan is not None and plan.endpoint else "other"
-        mode = "report" if self.config.report_only else ("passthrough" if plan is not None and plan.passthrough else "translate")
-        # Counter keys are built once per distinct (endpoint, status, mode) and rule list: the
-        # same few combinations repeat on every request (Metrics.inc sorts labels each call).
-        ck = (endpoint, resp.status, mode)
-        key = self._req_keys.get(ck)
-        if key is None:
-            key = self._req_keys[ck] = (("endpoint", endpoint), ("mode", mode), ("status", str(resp.status)))
-        mt.counters["layer_proxy_requests_total"][key] += 1.0
-        if plan is not None and plan.applied:
-            rules = mt.counters["layer_proxy_rules_applied_total"]
-            for rule in plan.applied:
-                rkey = self._rule_keys.get(rule)
-                if rkey is None:
-                    rkey = self._rule_keys[rule] = (("rule", rule),)
-                rules[rkey] += 1.0
-        if outcome.attempts:
-            mt.observe_upstream(outcome.upstream_seconds)
-            if outcome.attempts > 1:
-                mt.inc("layer_proxy_upstream_retries_total", outcome.attempts - 1)
-        if outcome.error:
-            stage, _, detail = outcome.error.partition(": ")
-            if stage == "upstream":
-                mt.inc("layer_proxy_upstream_errors_total", kind=detail)
-            else:
-                mt.inc("layer_proxy_translation_errors_total", stage=stage)
-        if self.access is None and self.report is None:
-            return
-        client = scope.get("client")
-        rec = {
-            "ts": round(time.time(), 3), "kind": "request", "method": scope["method"],
-            "path": scope["path"], "endpoint": plan.endpoint if plan else None,
-            # what was sent upstream (R38/R39 turn blocks POST/DELETE into PATCH /users/:id)
-            "upstream_method": plan.request.method if plan else None,
-            "upstream_path": plan.request.route_path if plan else None,
-            "status": resp.status,
-            "client_version": plan.client_version if plan else None,
-            "upstream_version": self.config.upstream_version,
-            "rules": plan.applied if plan else [], "lossy": plan.lossy if plan else [],
-            "ms": round(seconds * 1000, 3), "upstream_ms": round(outcome.upstream_seconds * 1000, 3),
-            "attempts": outcome.attempts, "error": outcome.error,
-            "client": client[0] if client else None, "user_agent": headers.get("user-agent"),
-        }
-        if self.access is not None:
-            self.access.write(rec)
-        if self.report is not None:
-            self.report.write(rec)
-
     # -- webhook relay --------------------------------------------------------------------------
 
     async def webhook(self, scope: Scope, receive: Any, send: Any, headers: dict[str, str]) -> None:
         relay = self.relay
         assert relay is not None and self.hook_session is not None
-        mt = self.metrics
         if scope["method"] == "GET":
             res = relay.challenge((scope.get("query_string") or b"").decode("latin-1"))
             if res is None:
@@ -415,19 +391,21 @@ class ProxyApp:
             if not ok:
                 outcome, status = "failed", 502
                 break
-        mt.inc("layer_proxy_webhooks_total", outcome=outcome)
-        if self.access is not None:
-            self.access.write({"ts": round(time.time(), 3), "kind": "webhook", "path": scope["path"],
-                               "event_type": headers.get("layer-webhook-event-type"),
-                               "relayed": [d.event_type for d in res.deliveries],
-                               "outcome": outcome, "status": status})
+        self.recorder.webhook(scope["path"], headers.get("layer-webhook-event-type"),
+                              [d.event_type for d in res.deliveries], outcome, status,
+                              request_id_from(headers.get("x-request-id")))
         body = res.body if status == res.status else b""
         await _answer(send, status, {"content-type": res.content_type}, body)
 
 
 def create_app(config: ProxyConfig | None = None) -> ProxyApp:
-    """App factory (``uvicorn --factory``; workers read the config from the environment)."""
-    return ProxyApp(config or ProxyConfig.from_env())
+    """App factory for any ASGI server (``uvicorn --factory layer_migrate.proxy.app:create_app``,
+    or :mod:`layer_migrate.proxy.asgi`); see :func:`.settings.app_config_from_environment`."""
+    if config is not None:
+        return ProxyApp(config)
+    from .settings import app_config_from_environment
+
+    return ProxyApp(app_config_from_environment())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,24 +8,25 @@ Everything the spec marks INFERRED that the proxy decides lives here, with a def
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import os
 import ssl
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..versions import UnknownVersion, check_version
+from .config_error import ConfigError, type_name
+from .engine_checks import check_as_of, check_engine_options
 
 ENV_VAR = "LAYER_MIGRATE_PROXY_CONFIG"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 #: Endpoints whose creates honour ``If-None-Match`` de-duplication (spec §1.6): a replay returns
 #: the resource created the first time, so a retry of such a request can never duplicate it.
 DEDUPE_ENDPOINTS = frozenset({"conversations.create", "messages.send", "announcements.send"})
-
-
-class ConfigError(ValueError):
-    """A configuration problem, phrased for a one-line CLI message."""
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,37 @@ class ProxyConfig:
     graceful_timeout: float = 30.0
     #: Engine Options overrides (``Options(**engine_options)``), e.g. conversation_updated_default.
     engine_options: dict[str, Any] = field(default_factory=dict)
+    #: Emulate the service as of this date (``YYYY-MM-DD``): ``Options(as_of=...)``; None = latest.
+    as_of: str | None = None
+    # Operations (issue 12): logging, readiness, verify-reads, listening.
+    #: Level of the process log (``debug`` … ``critical``); access records are always written.
+    log_level: str = "info"
+    #: ``json`` (one object per line, for collectors and ``proxy report``) or ``text``.
+    log_format: str = "json"
+    #: Process log file (reopened on SIGHUP / when rotated away); None = stderr.
+    log_file: str | None = None
+    ready_path: str = "/-/ready"
+    #: Seconds one readiness probe of the upstream may take, and how long its result is reused.
+    ready_timeout: float = 2.0
+    ready_cache: float = 2.0
+    #: Send sampled v1 GETs natively to the upstream too and compare (before a cut-over).
+    verify_reads: bool = False
+    verify_sample: float = 0.1
+    #: Comparisons in flight per worker; beyond it samples are dropped (and counted).
+    verify_max_inflight: int = 8
+    #: Listen on a Unix socket / an inherited file descriptor instead of host:port.
+    uds: str | None = None
+    fd: int | None = None
+    #: Trust ``X-Forwarded-For``/``-Proto`` from ``forwarded_allow_ips`` (behind a balancer).
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+    backlog: int = 2048
     #: A folder of user rules loaded on top of the built-in ones (``--rules DIR``).
     rules_dir: str | None = None
 
     def __post_init__(self) -> None:
+        if self.access_log in ("off", ""):
+            object.__setattr__(self, "access_log", None)
         try:
             object.__setattr__(self, "upstream_version", check_version(self.upstream_version))
         except UnknownVersion as exc:
@@ -130,6 +158,29 @@ class ProxyConfig:
             raise ConfigError(f"{self.rules_dir}: rules directory not found")
         if self.upstream_ca is not None:
             upstream_ssl_context(self.upstream_ca)  # fail at startup, not on the first request
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
+        object.__setattr__(self, "log_level", self.log_level.lower())
+        if self.log_format not in ("json", "text"):
+            raise ConfigError(f"--log-format must be json or text, not {self.log_format!r}")
+        if not 0.0 <= self.verify_sample <= 1.0:
+            raise ConfigError(f"--verify-sample must be between 0 and 1, not {self.verify_sample}")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"--port must be between 0 and 65535, not {self.port}")
+        check_engine_options(self.engine_options)
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", check_as_of(self.as_of))
+
+    @property
+    def engine_kwargs(self) -> dict[str, Any]:
+        """``Options(**engine_kwargs)``: the engine options plus ``as_of`` (an explicit engine
+        option wins over what the date implies, inside ``Options``)."""
+        out = dict(self.engine_options)
+        if self.as_of is not None:
+            import datetime
+
+            out.setdefault("as_of", datetime.date.fromisoformat(self.as_of))
+        return out
 
     @property
     def webhooks_enabled(self) -> bool:
@@ -151,36 +202,51 @@ class ProxyConfig:
 
     @classmethod
     def from_toml(cls, path: str | Path, **overrides: Any) -> ProxyConfig:
-        """Read ``[proxy]`` (or the top level) of a TOML file; ``overrides`` win.
+        """``[proxy]`` (or the top level) of a TOML file with ``overrides`` on top.
 
-        Keys use the field names with ``-`` or ``_`` (``upstream-version``).
+        A plain reader for library use; ``layer-migrate proxy`` and the ASGI factory go through
+        :func:`.settings.load`, which adds the environment and pydantic type checks.
         """
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: invalid TOML: {exc}") from None
-        section = data.get("proxy", data)
-        names = {f.name for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {}
-        for key, value in section.items():
-            name = key.replace("-", "_")
-            if isinstance(value, dict) and name not in ("engine_options",):
-                continue  # other sections ([emulator], ...) of a shared file
-            if name not in names:
-                raise ConfigError(f"{p}: unknown proxy setting {key!r}")
-            values[name] = value
+        values = read_toml(path)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if isinstance(values.get("as_of"), (datetime.date,)):
+            values["as_of"] = values["as_of"].isoformat()
         try:
             return cls(**values)
         except TypeError as exc:
-            raise ConfigError(f"{p}: {exc}") from None
+            raise ConfigError(f"{path}: {exc}") from None
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """``[proxy]`` (or the top level) of ``path`` with field-name keys; other tables skipped."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: invalid TOML: {exc}") from None
+    section = data.get("proxy", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{p}: [proxy] must be a table")
+    fields = typing.get_type_hints(ProxyConfig)
+    out: dict[str, Any] = {}
+    for key, value in section.items():
+        name = key.replace("-", "_")
+        if isinstance(value, dict) and name != "engine_options":
+            if name in fields:
+                raise ConfigError(f"{p}: {key}: expected {type_name(fields[name])}, got a table")
+            continue  # other sections ([emulator], ...) of a shared file
+        if name not in fields:
+            raise ConfigError(f"{p}: unknown proxy setting {key!r} "
+                              f"(settings are the command line's long names, e.g. 'upstream-timeout')")
+        out[name] = value
+    return out
+
 
 
 def upstream_ssl_context(ca_file: str) -> ssl.SSLContext:

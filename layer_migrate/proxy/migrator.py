@@ -130,6 +130,8 @@ class Plan:
     dedupe_added: bool = False
     #: what the last response translation asks to fulfil before repeating the request (R10)
     needs: list[Any] = field(default_factory=list)
+    #: the rules the answer's translation applied (also in ``applied``), for metrics by side
+    response_applied: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -469,6 +471,7 @@ class Migrator:
                                            to=plan.client_version, options=self.options)
         # The access log, report and metrics name every rule the exchange needed, both ways.
         if r.applied:
+            plan.response_applied = list(r.applied)
             plan.applied.extend(rule for rule in r.applied if rule not in plan.applied)
         if r.lossy:
             plan.lossy.extend(note for note in r.lossy if note not in plan.lossy)

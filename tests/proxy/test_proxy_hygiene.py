@@ -150,7 +150,8 @@ def test_health_metrics_and_secrets_not_logged(canned, proxy_for, tmp_path):
         assert httpx.get(f"{p.url}/-/health").json()["status"] == "ok"
         httpx.get(f"{p.url}/apps/{APP}/conversations/c?token=x", headers=H3)
         text = httpx.get(f"{p.url}/-/metrics").text
-    assert 'layer_proxy_requests_total{endpoint="other",mode="passthrough",status="200"' in text
+    assert ('layer_proxy_requests_total{client_version="3.0",endpoint="conversations.get",'
+            'mode="passthrough",status="200"}') in text  # endpoint named, not "other"
     assert "layer_proxy_upstream_latency_seconds_count" in text
     log = (tmp_path / "access.jsonl").read_text()
     assert "sekrit-token-123" not in log

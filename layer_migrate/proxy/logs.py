@@ -1,0 +1,278 @@
+"""One logging setup for every line the proxy process writes: ours, uvicorn's and aiohttp's.
+
+Everything goes through stdlib :mod:`logging`, so one formatter decides the shape of every line:
+``--log-format json`` (default) writes one JSON object per line with ``time`` (ISO-8601, UTC),
+``level``, ``logger``, ``message``, ``request_id`` and the record's structured fields (the access
+record's ``method``, ``path``, ``status``…); ``text`` writes the same as ``key=value`` text for a
+terminal.
+
+The event loop never writes: records go through a :class:`logging.handlers.QueueHandler` to a
+:class:`~logging.handlers.QueueListener` thread that formats and writes each one as it comes — no
+batching delay beyond that hand-off. Files are opened with
+:class:`~logging.handlers.WatchedFileHandler` (reopened when logrotate moves them) and ``SIGHUP``
+reopens them too, so ``postrotate kill -HUP`` works as well as ``copytruncate``-free rotation.
+
+The request id lives in a :class:`contextvars.ContextVar` set per request by the app, so a line
+any library logs while serving that request carries it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import logging
+import logging.handlers
+import queue
+import re
+import signal
+import sys
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+import orjson
+
+LogFormat = Literal["json", "text"]
+
+#: The id of the request being served (``X-Request-Id``), for every line logged while serving it.
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("layer_migrate_request_id",
+                                                                       default=None)
+
+#: A client's ``X-Request-Id`` is kept when it is short and plain; anything else is replaced, so
+#: a header cannot inject text into log lines or upstream requests.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
+
+#: LogRecord attributes that are not structured fields of ours.
+_STD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime",
+                                                                           "request_id", "fields"}
+
+
+def request_id_from(header: str | None) -> str:
+    """The client's id when acceptable, else a fresh one (32 hex digits)."""
+    if header and _SAFE_ID.match(header):
+        return header
+    return uuid.uuid4().hex
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z")
+
+
+def _fields(record: logging.LogRecord) -> dict[str, Any]:
+    fields = getattr(record, "fields", None)
+    out: dict[str, Any] = dict(fields) if isinstance(fields, dict) else {}
+    for k, v in record.__dict__.items():  # ``extra={...}`` of other libraries
+        if k not in _STD and k not in out and not k.startswith("_"):
+            out[k] = v
+    return out
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, then the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {
+            "time": _iso(record.created),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for k, v in _fields(record).items():
+            doc.setdefault(k, v)
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return orjson.dumps(doc, default=str).decode()
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger [request id] message key=value…`` for people reading a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = getattr(record, "request_id", None)
+        parts = [_iso(record.created), record.levelname.lower(), record.name]
+        if rid:
+            parts.append(f"[{rid}]")
+        parts.append(record.getMessage())
+        for k, v in _fields(record).items():
+            if v is not None and v != [] and k not in ("ts", "kind"):
+                parts.append(f"{k}={orjson.dumps(v, default=str).decode() if not isinstance(v, str) else v}")
+        line = " ".join(parts)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class _RequestIdFilter(logging.Filter):
+    """Stamp the current request id on a record in the thread that logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = REQUEST_ID.get()
+        return True
+
+
+class _InProcessQueueHandler(logging.handlers.QueueHandler):
+    """A QueueHandler that hands the record over as it is: formatting happens in the listener
+    thread, off the event loop (the stock ``prepare`` formats in the caller)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
+def _target_handler(target: str) -> logging.Handler:
+    if target == "-":
+        return logging.StreamHandler(sys.stderr)
+    return logging.handlers.WatchedFileHandler(target, encoding="utf-8", delay=False)
+
+
+class _Sink:
+    """A queue + listener thread in front of one output (stderr or a file)."""
+
+    def __init__(self, target: str, formatter: logging.Formatter) -> None:
+        self.target = target
+        self.out = _target_handler(target)
+        self.out.setFormatter(formatter)
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.handler = _InProcessQueueHandler(self.queue)  # type: ignore[arg-type]
+        self.handler.addFilter(_RequestIdFilter())
+        self.listener = logging.handlers.QueueListener(self.queue, self.out)  # type: ignore[arg-type]
+        self.listener.start()
+
+    def reopen(self) -> None:
+        if isinstance(self.out, logging.FileHandler):
+            self.out.acquire()
+            try:
+                if self.out.stream:
+                    self.out.stream.close()
+                self.out.stream = self.out._open()
+            finally:
+                self.out.release()
+
+    def drain(self) -> None:
+        """Return once every record handed over so far is written (stop + restart the thread)."""
+        try:
+            self.listener.stop()
+        except AttributeError:  # stopped already
+            return
+        self.out.flush()
+        self.listener.start()
+
+    def stop(self) -> None:
+        try:
+            self.listener.stop()  # drains the queue
+        except AttributeError:  # already stopped
+            pass
+        self.out.close()
+
+
+_lock = threading.Lock()
+_sinks: list[_Sink] = []
+_root_sink: _Sink | None = None
+
+
+def formatter_for(fmt: LogFormat) -> logging.Formatter:
+    return JsonFormatter() if fmt == "json" else TextFormatter()
+
+
+def setup(level: str = "info", fmt: LogFormat = "json", file: str | None = None) -> None:
+    """Route every logger of the process (root, uvicorn, aiohttp) to one sink with one format.
+
+    Idempotent: a second call replaces the first (the CLI calls it, then each worker's app
+    factory with the same settings).
+    """
+    global _root_sink
+    with _lock:
+        root = logging.getLogger()
+        if _root_sink is not None:
+            root.removeHandler(_root_sink.handler)
+            _root_sink.stop()
+            _sinks.remove(_root_sink)
+        sink = _root_sink = _Sink(file or "-", formatter_for(fmt))
+        _sinks.append(sink)
+        for h in list(root.handlers):
+            root.removeHandler(h)
+        root.addHandler(sink.handler)
+        root.setLevel(level.upper())
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "aiohttp", "aiohttp.access",
+                     "aiohttp.client", "aiohttp.server", "asyncio", "layer_migrate"):
+            lg = logging.getLogger(name)
+            for h in list(lg.handlers):
+                lg.removeHandler(h)
+            lg.propagate = True
+            lg.setLevel(logging.NOTSET)
+        # uvicorn's own access lines would duplicate ours (and carry query strings): off.
+        logging.getLogger("uvicorn.access").disabled = True
+    _install_sighup()
+
+
+def record_logger(name: str, target: str, fmt: LogFormat = "json") -> tuple[logging.Logger, _Sink | None]:
+    """A logger for structured records (access log, report log).
+
+    ``target`` ``"-"``: records join the process log (whatever :func:`setup` configured, or the
+    test runner's handlers); a path: a file of their own in ``fmt`` (JSON for report logs, which
+    ``proxy report`` reads). Access records are INFO and written whatever ``--log-level`` says.
+    """
+    lg = logging.getLogger(name)
+    lg.setLevel(logging.INFO)
+    for h in list(lg.handlers):
+        lg.removeHandler(h)
+    if target == "-":
+        lg.propagate = True
+        if not logging.getLogger().handlers:  # not configured by setup(): stderr, our format
+            sink = _Sink("-", formatter_for(fmt))
+            with _lock:
+                _sinks.append(sink)
+            lg.addHandler(sink.handler)
+            lg.propagate = False
+            return lg, sink
+        return lg, None
+    from pathlib import Path
+
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    sink = _Sink(target, formatter_for(fmt))
+    with _lock:
+        _sinks.append(sink)
+    lg.addHandler(sink.handler)
+    lg.propagate = False
+    return lg, sink
+
+
+def close_sink(lg: logging.Logger, sink: _Sink | None) -> None:
+    """Detach and drain a sink returned by :func:`record_logger`."""
+    if sink is None:
+        return
+    lg.removeHandler(sink.handler)
+    sink.stop()
+    with _lock:
+        if sink in _sinks:
+            _sinks.remove(sink)
+
+
+def reopen_all() -> None:
+    """Reopen every log file (SIGHUP after an external rotation)."""
+    with _lock:
+        for sink in list(_sinks):
+            sink.reopen()
+
+
+def _install_sighup() -> None:
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGHUP"):
+        return
+    try:
+        signal.signal(signal.SIGHUP, lambda *_: reopen_all())
+    except ValueError:  # pragma: no cover - not the main interpreter
+        pass
+
+
+@atexit.register
+def _drain() -> None:
+    with _lock:
+        sinks = list(_sinks)
+    for sink in sinks:
+        try:
+            sink.listener.stop()
+        except AttributeError:
+            pass
