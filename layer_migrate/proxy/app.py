@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -247,7 +248,7 @@ class ProxyApp:
             return await run_async(self.migrator, req, verbatim, send_raw=verbatim)
         # The flow resolves the route, decides pass-through and parses the body (once, and only
         # to translate it); pass-through answers are never parsed: their bytes go back untouched.
-        send = self._send
+        send: Callable[[Request], Awaitable[Response]] = self._send
         if self.verifier is not None and method == "GET":
             send = self.verifier.capturing(send, scope)  # used for translated requests only
         return await run_async(self.migrator, req, send, send_raw=self._send_raw)

@@ -106,9 +106,11 @@ class Metrics:
         self.upstream_latency = Histogram(
             "layer_proxy_upstream_latency_seconds", "Time spent waiting for the upstream per client "
             "request (all attempts).", buckets=BUCKETS, registry=reg)
-        build = Gauge("layer_migrate_build_info", "layer-migrate build and run information "
-                      "(always 1).", ("version", "python", "upstream_version", "mode"),
-                      registry=reg, **({"multiprocess_mode": "max"} if self.multiprocess else {}))
+        build_help = "layer-migrate build and run information (always 1)."
+        build_labels = ("version", "python", "upstream_version", "mode")
+        build = (Gauge("layer_migrate_build_info", build_help, build_labels, registry=reg,
+                       multiprocess_mode="max") if self.multiprocess
+                 else Gauge("layer_migrate_build_info", build_help, build_labels, registry=reg))
         build.labels(_VERSION, platform.python_version(), upstream_version, mode).set(1)
         self._process: dict[str, Gauge] = {}
         if self.multiprocess:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, cast
 
 from .. import routes
 from .config import ProxyConfig
 from .expected import engine_of, response_rules
-from .logs import close_sink, record_logger
+from .logs import LogFormat, close_sink, record_logger
 from .metrics import Metrics
 from .migrator import Migrator, Outcome
 
@@ -39,7 +39,8 @@ class Recorder:
         tag = f"{id(self):x}"  # several apps in one process (tests) keep their own files
         if cfg.access_log:
             name = "layer_migrate.proxy.access" + ("" if cfg.access_log == "-" else f".{tag}")
-            self.access, sink = record_logger(name, cfg.access_log, cfg.log_format)
+            # ProxyConfig validates log_format as json|text at load.
+            self.access, sink = record_logger(name, cfg.access_log, cast(LogFormat, cfg.log_format))
             self._sinks.append((self.access, sink))
         if cfg.report_log:
             self.report, sink = record_logger(f"layer_migrate.proxy.report.{tag}", cfg.report_log, "json")

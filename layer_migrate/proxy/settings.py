@@ -63,7 +63,7 @@ def _fields() -> dict[str, tuple[Any, Any]]:
         if f.default is not dataclasses.MISSING:
             default = f.default
         else:
-            default = f.default_factory()  # type: ignore[misc]
+            default = f.default_factory()  # type: ignore[misc,operator]
         out[f.name] = (tp, default)
     return out
 
