@@ -314,15 +314,16 @@ class Engine:
         return self._run(pipeline, obj, ctx)
 
     def _run(self, pipeline: ObjPipeline, obj: Any, ctx: Context) -> Any:
-        applied = ctx.applied
+        applied, lz = ctx.applied, self._lossy
         for rid, fn in pipeline:
             new = fn(obj, ctx)
             if new is not obj:
                 obj = new
                 if rid not in applied:
                     applied.append(rid)
-                    if rid in self._lossy:
-                        record(ctx, rid, self._lossy)
+                    text = lz.get(rid)  # record(), inlined: rid was just appended
+                    if text is not None and text not in ctx.lossy:
+                        ctx.lossy.append(text)
         return obj
 
     def run_objects_at(self, endpoint: str | None, body: Any, ctx: Context) -> Any:

@@ -113,7 +113,7 @@ def load_engine(rules: Iterable[str | Path]) -> Engine:
     return Engine(load_rulebook(list(rules)))
 
 
-@dataclass
+@dataclass  # no slots: the in-process recorder tags plans (inprocess/record.py)
 class Plan:
     """What one client request turns into."""
 
@@ -134,7 +134,7 @@ class Plan:
     response_applied: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """The answer for the client plus what happened, for logs and metrics."""
 
@@ -470,12 +470,19 @@ class Migrator:
         r = self.engine.translate_response(plan.original, resp, source=self.upstream_version,
                                            to=plan.client_version, options=self.options)
         # The access log, report and metrics name every rule the exchange needed, both ways.
+        # (Hot path: a GET's request side usually applied nothing, so take the lists as they are.)
         if r.applied:
             plan.response_applied = list(r.applied)
-            plan.applied.extend(rule for rule in r.applied if rule not in plan.applied)
+            if plan.applied:
+                plan.applied.extend(rule for rule in r.applied if rule not in plan.applied)
+            else:
+                plan.applied = list(r.applied)
         if r.lossy:
-            plan.lossy.extend(note for note in r.lossy if note not in plan.lossy)
-        plan.needs = list(r.prerequisites)
+            if plan.lossy:
+                plan.lossy.extend(note for note in r.lossy if note not in plan.lossy)
+            else:
+                plan.lossy = list(r.lossy)
+        plan.needs = list(r.prerequisites) if r.prerequisites else []
         return r.response
 
     def translate_back(self, plan: Plan, resp: Response) -> tuple[Response, list[Prerequisite]]:
