@@ -44,7 +44,10 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from layer_migrate.exchange import Request, Response  # noqa: E402
+from layer_migrate.proxy.app import ProxyApp  # noqa: E402
+from layer_migrate.proxy.bodypolicy import decode  # noqa: E402
 from layer_migrate.proxy.canned import canned_message  # noqa: E402
+from layer_migrate.proxy.config import ProxyConfig  # noqa: E402
 from layer_migrate.proxy.flow import run_async  # noqa: E402
 from layer_migrate.proxy.http import parse_response_body  # noqa: E402
 from layer_migrate.proxy.migrator import Migrator  # noqa: E402
@@ -86,6 +89,47 @@ async def _exchanges(m: Migrator, accept: str, n: int, body: bytes) -> None:
         assert data, "empty answer"
 
 
+class _CannedUpstream:
+    """Stands in for :class:`~layer_migrate.proxy.fastclient.FastUpstream` after the socket:
+    the same body policy (:func:`~layer_migrate.proxy.bodypolicy.decode`) and JSON parse."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    async def send(self, req: Request, *, parse: bool = True) -> Response:
+        headers, raw = decode(dict(UP_HEADERS), self.body)
+        if not parse:
+            return Response(200, headers, None, raw)
+        parsed, rest = parse_response_body(headers, raw)
+        return Response(200, headers, parsed, rest)
+
+
+def _app(body: bytes) -> ProxyApp:
+    app = ProxyApp(ProxyConfig(upstream="http://127.0.0.1:9", access_log=None))
+    app.fast = _CannedUpstream(body)  # type: ignore[assignment]
+    app._started = True  # no sockets: nothing to start
+    return app
+
+
+async def _app_requests(app: ProxyApp, accept: str, n: int) -> None:
+    """The whole ASGI app per request (headers, request id, flow, answer, metrics), no server."""
+    scope = {"type": "http", "method": "GET", "path": PATH, "raw_path": PATH.encode(),
+             "query_string": b"", "headers": [*FIELDS, (b"accept", accept.encode())],
+             "client": ("127.0.0.1", 5000)}
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(msg: dict[str, Any]) -> None:
+        sent.append(msg)
+
+    for _ in range(n):
+        await app.http(scope, receive, send)
+        assert sent[-1]["body"], "empty answer"
+        sent.clear()
+
+
 def _engine_only(m: Migrator, n: int, body: bytes) -> None:
     req = Request("GET", PATH, {**_scope_headers(FIELDS), "accept": V1})
     eng, opts = m.engine, m.options
@@ -105,16 +149,20 @@ def _timed(fn: Any, n: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument("--quick", action="store_true", help="fewer, smaller rounds")
-    ap.add_argument("--profile", action="store_true", help="print the cProfile top of translate")
+    ap.add_argument("--profile", action="store_true", help="print the cProfile top of one case")
+    ap.add_argument("--profile-case", default="translate", help="the case --profile runs [translate]")
     args = ap.parse_args()
     rounds, batches, n = (5, 3, 1000) if args.quick else (9, 5, 3000)
     body = canned_message()
     m = Migrator("3.0")
     loop = asyncio.new_event_loop()
+    app = _app(body)
     cases = {
         "passthrough": lambda k: loop.run_until_complete(_exchanges(m, V3, k, body)),
         "translate": lambda k: loop.run_until_complete(_exchanges(m, V1, k, body)),
         "engine": lambda k: _engine_only(m, k, body),
+        "app_passthrough": lambda k: loop.run_until_complete(_app_requests(app, V3, k)),
+        "app_translate": lambda k: loop.run_until_complete(_app_requests(app, V1, k)),
     }
     for fn in cases.values():  # warm: compile pipelines, memoise routes and Accept values
         fn(200)
@@ -151,7 +199,7 @@ def main() -> None:
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
-        cases["translate"](n * 2)
+        cases[args.profile_case](n * 2)
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     loop.close()

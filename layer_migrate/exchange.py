@@ -104,3 +104,23 @@ class Response:
     def from_json(cls, data: dict[str, Any]) -> Response:
         return cls(status=int(data.get("status", 200)), headers=data.get("headers") or {},
                    body=data.get("body"))
+
+
+def request_of(method: str, path: str, headers: dict[str, str], body: Any = None,
+               raw: bytes | None = None) -> Request:
+    """A :class:`Request` over ``headers`` as given — their names must be lower-case ``str``
+    already (an ASGI scope decoded by the proxy, a parser's output). Hot paths: no copy of the
+    headers and no per-name check, which ``Request(...)`` pays for every field."""
+    r = object.__new__(Request)
+    r.method = method if method.isupper() else method.upper()
+    r.path, r.headers, r.body, r.raw = path, headers, body, raw
+    return r
+
+
+def response_of(status: int, headers: dict[str, str], body: Any = None,
+                raw: bytes | None = None) -> Response:
+    """A :class:`Response` over ``headers`` as given (lower-case ``str`` names): see
+    :func:`request_of`."""
+    r = object.__new__(Response)
+    r.status, r.headers, r.body, r.raw = status, headers, body, raw
+    return r

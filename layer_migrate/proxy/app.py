@@ -22,7 +22,7 @@ import aiohttp
 import orjson
 
 from ..errors import LayerError
-from ..exchange import Request, Response
+from ..exchange import Request, Response, request_of
 from ..identity import BotDirectory
 from .bodypolicy import BodyLimits, expand
 from .config import ProxyConfig
@@ -31,7 +31,7 @@ from .flow import run_async
 from .http import PROXY_RESPONSE_DROP, VERBATIM_RESPONSE_DROP, is_json_type, strip_hop_by_hop
 from .logs import REQUEST_ID, request_id_from
 from .metrics import CONTENT_TYPE as METRICS_CT
-from .metrics import Metrics
+from .metrics import FLUSH_SECONDS, Metrics
 from .migrator import JSON_CT, Migrator, Outcome, UpstreamFailure, error_response
 from .observe import Recorder
 from .ready import Readiness, not_ready_error
@@ -136,10 +136,15 @@ class ProxyApp:
         self.recorder.flush()
 
     async def _tick_loop(self) -> None:
-        """Keep this worker's process gauges fresh for scrapes answered by another worker."""
+        """Keep this worker's samples fresh for scrapes answered by another worker: tallied
+        rule applications every :data:`~.metrics.FLUSH_SECONDS`, process gauges every 5 s."""
+        ticks = 0
         while True:
-            await asyncio.sleep(5.0)
-            self.metrics.update_process_metrics()
+            await asyncio.sleep(FLUSH_SECONDS)
+            self.metrics.flush()
+            ticks += 1
+            if ticks % 5 == 0:
+                self.metrics.update_process_metrics()
 
     # -- ASGI -----------------------------------------------------------------------------------
 
@@ -236,7 +241,7 @@ class ProxyApp:
                 status=413, data={"max_bytes": self.config.max_body})), None, error="too_large")
         except LayerError as exc:
             return Outcome(error_response(exc), None, error=f"refused: {exc.id}")
-        req = Request(method, target, headers, None, raw or None)
+        req = request_of(method, target, headers, None, raw or None)  # names lower-cased by _headers
         if self.migrator.report_only:
             # Byte for byte: the scope's fields (order, repeats) and the raw body go upstream.
             fields: list[tuple[bytes, bytes]] = scope["headers"]

@@ -24,7 +24,7 @@ from typing import Any
 import httptools
 from yarl import URL
 
-from ..exchange import Request, Response
+from ..exchange import Request, Response, response_of
 from .bodypolicy import (
     COOKIE_SEP,
     DEFAULT_LIMITS,
@@ -433,11 +433,11 @@ class FastUpstream:
             if not handed_off:
                 self._release(conn)
         if fields is not None:  # report-only: byte for byte, nothing decoded
-            out = Response(status, headers, None, raw or None)
+            out = response_of(status, headers, None, raw or None)
             out.verbatim = fields  # type: ignore[attr-defined]
             return out
         headers, raw = decode(headers, raw, self.limits)
         if not parse:
-            return Response(status, headers, None, raw or None)
+            return response_of(status, headers, None, raw or None)
         body, rest = parse_response_body(headers, raw)
-        return Response(status, headers, body, rest)
+        return response_of(status, headers, body, rest)  # names lower-cased by the parser

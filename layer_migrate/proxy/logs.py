@@ -22,12 +22,12 @@ import atexit
 import contextvars
 import logging
 import logging.handlers
+import os
 import queue
 import re
 import signal
 import sys
 import threading
-import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -49,10 +49,12 @@ _STD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"mess
 
 
 def request_id_from(header: str | None) -> str:
-    """The client's id when acceptable, else a fresh one (32 hex digits)."""
+    """The client's id when acceptable, else a fresh one: 128 random bits as 32 hex digits
+    (``os.urandom`` directly — ``uuid4().hex`` is the same randomness plus a UUID object,
+    ≈ 1.5 µs per request on the proxy's hot path)."""
     if header and _SAFE_ID.match(header):
         return header
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def _iso(ts: float) -> str:

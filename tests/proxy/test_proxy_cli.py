@@ -21,6 +21,7 @@ from layer_migrate.cli import main
 from layer_migrate.emulator import Emulator
 from layer_migrate.proxy.canned import running as canned_running
 from layer_migrate.proxy.config import ConfigError, ProxyConfig
+from layer_migrate.proxy.metrics import FLUSH_SECONDS
 from layer_migrate.proxy.serving import free_port, running
 
 APP = "00000000-0000-4000-8000-00000000a991"
@@ -86,22 +87,37 @@ def test_workers_and_sigterm(tmp_path):
                     r = c.get(f"http://127.0.0.1:{port}/apps/{APP}/conversations/x",
                               headers={"accept": "application/vnd.layer+json; version=3.0"})
                     assert r.status_code == 200
-            # every scrape, whichever worker answers it, counts all 40 requests (multiprocess mode)
+            # 10 translated (1.1) requests on new connections, spread over the workers: their rule
+            # applications are tallied per worker and flushed within FLUSH_SECONDS
+            for _ in range(10):
+                with httpx.Client(timeout=10) as c:
+                    r = c.get(f"http://127.0.0.1:{port}/apps/{APP}/conversations/x",
+                              headers={"accept": "application/vnd.layer+json; version=1.1"})
+                    assert r.status_code == 200
+            time.sleep(FLUSH_SECONDS + 1.0)
+            rule_totals: set[float] = set()
+            # every scrape, whichever worker answers it, counts all 50 requests (multiprocess mode)
             for _ in range(12):
                 with httpx.Client(timeout=10) as c:  # a new connection: possibly another worker
                     text = c.get(f"http://127.0.0.1:{port}/-/metrics").text
                 fams = {f.name: f for f in text_string_to_metric_families(text)}
                 total = sum(s.value for s in fams["layer_proxy_requests"].samples
                             if s.name == "layer_proxy_requests_total")
-                assert total == 40, text
+                assert total == 50, text
+                rule_totals.add(sum(s.value for s in fams["layer_proxy_rules_applied"].samples
+                                    if s.name == "layer_proxy_rules_applied_total"
+                                    and s.labels["side"] == "request"))
                 assert [s.labels for s in fams["layer_migrate_build_info"].samples][0]["mode"] == "translate"
                 assert len(fams["layer_migrate_build_info"].samples) == 1
                 assert 'worker="' not in text
                 pids.update(s.labels["pid"] for s in fams["process_resident_memory_bytes"].samples)
                 hist = fams["layer_proxy_request_duration_seconds"]
-                assert sum(s.value for s in hist.samples if s.name.endswith("_count")) == 40
+                assert sum(s.value for s in hist.samples if s.name.endswith("_count")) == 50
             assert len(pids) == 2  # process metrics of both workers, labelled by pid
-            assert behaviour.requests == 40
+            assert behaviour.requests == 50
+            # one figure on every scrape: both workers' tallies landed; each 1.1 read applies
+            # the same Accept rules
+            assert len(rule_totals) == 1 and (n := rule_totals.pop()) > 0 and n % 10 == 0, rule_totals
         finally:
             p.send_signal(signal.SIGTERM)
             rc = p.wait(20)
@@ -113,7 +129,7 @@ def test_workers_and_sigterm(tmp_path):
     assert {r["logger"] for r in recs} >= {"uvicorn.error", "layer_migrate.proxy"}
     # both workers appended to one log without tearing lines; everything was flushed on exit
     lines = (tmp_path / "access.jsonl").read_bytes().splitlines()
-    assert len(lines) == 40 and all(orjson.loads(line)["status"] == 200 for line in lines)
+    assert len(lines) == 50 and all(orjson.loads(line)["status"] == 200 for line in lines)
 
 
 def test_report_only_forwards_unchanged_and_reports(tmp_path):

@@ -535,3 +535,20 @@ def test_metrics_families_follow_a_v1_session():
     assert sum(s.value for s in fams["layer_proxy_upstream_latency_seconds"].samples
                if s.name.endswith("_count")) >= 4
     assert "process_cpu_seconds" in fams and "layer_migrate_build_info" in fams
+
+
+def test_rule_applications_are_tallied_and_land_on_every_scrape():
+    """Rule counts are batched off the hot path (issue 14) yet every render shows all of them."""
+    from layer_migrate.proxy.metrics import Metrics
+
+    m = Metrics()
+    m.rules_applied(["r.one", "r.two"], "request")
+    m.rules_applied(["r.one"], "request")
+    m.rules_applied(["r.one"], "response")
+    text = m.render().decode()
+    assert 'layer_proxy_rules_applied_total{rule="r.one",side="request"} 2.0' in text
+    assert 'layer_proxy_rules_applied_total{rule="r.two",side="request"} 1.0' in text
+    assert 'layer_proxy_rules_applied_total{rule="r.one",side="response"} 1.0' in text
+    m.rules_applied(["r.two"], "request")
+    assert 'layer_proxy_rules_applied_total{rule="r.two",side="request"} 2.0' in m.render().decode()
+    assert 'rule="r.one",side="request"} 2.0' in m.render().decode()  # nothing counted twice
