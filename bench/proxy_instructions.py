@@ -98,6 +98,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="300 requests per case instead of 1000")
     ap.add_argument("--requests", type=int, default=None, help="requests per case [1000, quick: 300]")
+    ap.add_argument("--access-log", default="off", metavar="TARGET",
+                    help="the proxy's --access-log (a file path, '-' or off) [off]")
     args = ap.parse_args()
     n = args.requests or (300 if args.quick else 1000)
     if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
@@ -111,7 +113,7 @@ def main() -> None:
     proxy = subprocess.Popen(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={tmp}/cg.out",
          sys.executable, "-m", "layer_migrate.cli", "proxy", "--upstream", f"http://127.0.0.1:{up}",
-         "--port", str(prox), "--access-log", "off"],
+         "--port", str(prox), "--access-log", args.access_log],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     totals: dict[str, int] = {}
     try:
@@ -143,6 +145,7 @@ def main() -> None:
     print(f"passthrough ÷ translate instructions {ratio:.3f}  "
           f"(target ≥ {TARGET}, issue 14 §1, CPU-bound estimate): {'met' if met else 'NOT MET'}")
     out = {"bench": "proxy_instructions", "python": platform.python_version(), "requests_per_case": n,
+           "access_log": args.access_log,
            "instructions_per_request": {c: round(v) for c, v in per.items()},
            "passthrough_over_translate": round(ratio, 4), "target": TARGET, "met": met}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Any, cast
 from .. import routes
 from .config import ProxyConfig
 from .expected import engine_of, response_rules
-from .logs import LogFormat, close_sink, record_logger
+from .logs import LogFormat, close_sink, json_line, line_sink, record_logger
 from .metrics import Metrics
 from .migrator import Migrator, Outcome
 
@@ -120,8 +120,9 @@ class Recorder:
         if self.access is None and self.report is None:
             return
         client = scope.get("client")
+        now = time.time()
         rec = {
-            "ts": round(time.time(), 3), "kind": "request", "method": scope["method"],
+            "ts": round(now, 3), "kind": "request", "method": scope["method"],
             "path": scope["path"], "endpoint": endpoint,
             # what was sent upstream (R38/R39 turn blocks POST/DELETE into PATCH /users/:id)
             "upstream_method": plan.request.method if plan else None,
@@ -136,13 +137,10 @@ class Recorder:
             "attempts": outcome.attempts, "error": outcome.error,
             "client": client[0] if client else None, "user_agent": headers.get("user-agent"),
         }
-        msg = "%s %s %s"
-        args = (scope["method"], scope["path"], resp.status)
-        extra = {"fields": rec, "request_id": request_id}
-        if self.access is not None:
-            self.access.info(msg, *args, extra=extra)
-        if self.report is not None:
-            self.report.info(msg, *args, extra=extra)
+        message = f"{scope['method']} {scope['path']} {resp.status}"
+        for lg in (self.access, self.report):
+            if lg is not None:
+                _record(lg, message, request_id, rec, now)
 
     def webhook(self, path: str, event_type: str | None, relayed: list[str], outcome: str,
                 status: int, request_id: str | None) -> None:
@@ -159,3 +157,14 @@ class Recorder:
             if lg is not None:
                 lg.info("verify %s %s", fields.get("endpoint"), fields.get("outcome"),
                         extra={"request_id": request_id, "fields": rec})
+
+
+def _record(lg: logging.Logger, message: str, request_id: str | None, fields: dict[str, Any],
+            created: float) -> None:
+    """One INFO record: a ready JSON line straight to its sink when it has one (the hot path,
+    see :mod:`.logs`), else through :mod:`logging` with the same content."""
+    sink = line_sink(lg)
+    if sink is not None:
+        sink.put_line(json_line(lg.name, message, request_id, fields, created))
+    else:
+        lg.info("%s", message, extra={"fields": fields, "request_id": request_id})

@@ -552,3 +552,71 @@ def test_rule_applications_are_tallied_and_land_on_every_scrape():
     m.rules_applied(["r.two"], "request")
     assert 'layer_proxy_rules_applied_total{rule="r.two",side="request"} 2.0' in m.render().decode()
     assert 'rule="r.one",side="request"} 2.0' in m.render().decode()  # nothing counted twice
+
+
+def test_json_line_is_the_line_the_json_formatter_writes():
+    """The access log's hot path (no LogRecord) writes exactly what logging would have."""
+    import logging
+    import random
+
+    from layer_migrate.proxy.logs import JsonFormatter, json_line
+
+    fmt = JsonFormatter()
+    rng = random.Random(14)
+    for fields in ({"ts": 1.5, "kind": "request", "rules": ["a", "b"], "error": None, "ms": 0.25},
+                   {"message": "not mine", "level": "x", "extra": {"n": [1, 2]}},  # head keys win
+                   {}):
+        for _ in range(200):
+            created = rng.uniform(1.6e9, 1.9e9)
+            rec = logging.LogRecord("layer_migrate.proxy.access", logging.INFO, __file__, 1, "%s",
+                                    ("GET /x 200",), None)
+            rec.created, rec.fields, rec.request_id = created, fields, "rid-1"  # type: ignore[attr-defined]
+            assert json_line(rec.name, "GET /x 200", "rid-1", fields, created) == fmt.format(rec)
+
+
+def test_access_log_lines_in_order_in_both_formats_and_through_foreign_handlers(tmp_path):
+    """JSON files take the pre-formatted path, text files and test-runner handlers the logging
+    path; the content is the same either way and nothing is lost or reordered."""
+    import logging
+
+    from layer_migrate.proxy.logs import close_sink, line_sink, record_logger
+
+    lines = {}
+    for fmt in ("json", "text"):
+        target = tmp_path / f"access.{fmt}"
+        lg, sink = record_logger(f"layer_migrate.proxy.access.t{fmt}", str(target), fmt)
+        assert (line_sink(lg) is sink) == (fmt == "json")
+        with canned_running() as (url, _):
+            with running(ProxyConfig(upstream=url, port=0, access_log=None)) as proxy:
+                rec = proxy.app.recorder
+                rec.access = lg
+                for i in range(50):
+                    r = httpx.get(f"{proxy.url}/apps/{APP}/conversations/c{i}",
+                                  headers={"accept": "application/vnd.layer+json; version=1.1"})
+                    assert r.status_code == 200
+                rec.access = None
+        close_sink(lg, sink)
+        lines[fmt] = target.read_text().splitlines()
+    paths = [orjson.loads(line)["path"] for line in lines["json"]]
+    assert paths == [f"/apps/{APP}/conversations/c{i}" for i in range(50)]
+    assert all(orjson.loads(line)["level"] == "info" for line in lines["json"])
+    assert [line.split(" [", 1)[0].split(" ", 1)[1] for line in lines["text"]] == \
+        ["info layer_migrate.proxy.access.ttext"] * 50
+    assert all(f"/conversations/c{i} 200" in line for i, line in enumerate(lines["text"]))
+    # a handler the proxy did not install (a test runner's): the record goes through logging
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    lg = logging.getLogger("layer_migrate.proxy.access.foreign")
+    lg.propagate, lg.level = False, logging.INFO
+    lg.addHandler(Keep())
+    assert line_sink(lg) is None
+    with canned_running() as (url, _), running(ProxyConfig(upstream=url, port=0, access_log=None)) as proxy:
+        proxy.app.recorder.access = lg
+        assert httpx.get(f"{proxy.url}/apps/{APP}/conversations/x",
+                         headers={"accept": "application/vnd.layer+json; version=1.1"}).status_code == 200
+        proxy.app.recorder.access = None
+    assert len(seen) == 1 and seen[0].fields["path"] == f"/apps/{APP}/conversations/x"  # type: ignore[attr-defined]
