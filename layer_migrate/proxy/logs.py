@@ -178,6 +178,10 @@ def _target_handler(target: str) -> logging.Handler:
     return logging.handlers.WatchedFileHandler(target, encoding="utf-8", delay=False)
 
 
+#: Most pre-formatted lines one write carries.
+MAX_BATCH = 512
+
+
 class _Writer:
     """The thread behind one sink: takes records and pre-formatted lines off the queue in order
     and hands each to the sink's handler, which formats (a :class:`_Line` formats to itself),
@@ -207,11 +211,27 @@ class _Writer:
 
     def _run(self) -> None:
         q, out = self.queue, self.out
-        while True:
-            item = q.get()
-            if item is self._STOP:
-                return
-            out.handle(item)
+        item = q.get()
+        while item is not self._STOP:
+            if type(item) is not _Line:
+                out.handle(item)
+                item = q.get()
+                continue
+            # Lines queued meanwhile (a busy proxy) go out as one write: one rotation check,
+            # one flush, for up to MAX_BATCH of them; a record or the stop ends the batch.
+            lines, nxt = [item.line], None
+            while len(lines) < MAX_BATCH:
+                try:
+                    nxt = q.get_nowait()
+                except queue.Empty:
+                    nxt = None
+                    break
+                if type(nxt) is not _Line:
+                    break
+                lines.append(nxt.line)
+                nxt = None
+            out.handle(item if len(lines) == 1 else _Line("\n".join(lines)))  # type: ignore[arg-type]
+            item = nxt if nxt is not None else q.get()
 
 
 class _Sink:

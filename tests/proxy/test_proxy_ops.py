@@ -620,3 +620,26 @@ def test_access_log_lines_in_order_in_both_formats_and_through_foreign_handlers(
                          headers={"accept": "application/vnd.layer+json; version=1.1"}).status_code == 200
         proxy.app.recorder.access = None
     assert len(seen) == 1 and seen[0].fields["path"] == f"/apps/{APP}/conversations/x"  # type: ignore[attr-defined]
+
+
+def test_log_writer_batches_lines_without_reordering_records(tmp_path):
+    """A burst of pre-formatted lines is written in batches; records logged in between keep
+    their place, and drain() returns only once everything is in the file."""
+    from layer_migrate.proxy.logs import MAX_BATCH, close_sink, json_line, record_logger
+
+    target = tmp_path / "burst.jsonl"
+    lg, sink = record_logger("layer_migrate.proxy.access.burst", str(target), "json")
+    assert sink is not None
+    expected = []
+    for i in range(3 * MAX_BATCH + 7):
+        if i % 100 == 50:
+            lg.info("record %d", i, extra={"fields": {"n": i}})
+        else:
+            sink.put_line(json_line(lg.name, f"line {i}", None, {"n": i}, 1.0))
+        expected.append(i)
+    sink.drain()
+    got = [orjson.loads(line)["n"] for line in target.read_text().splitlines()]
+    assert got == expected
+    sink.put_line(json_line(lg.name, "after drain", None, {"n": -1}, 1.0))
+    close_sink(lg, sink)  # stop writes what is queued
+    assert orjson.loads(target.read_text().splitlines()[-1])["n"] == -1
