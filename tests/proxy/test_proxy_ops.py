@@ -436,6 +436,29 @@ def test_unix_socket_and_sigterm_exit_0(tmp_path):
     assert rc == 0, p.stderr.read().decode() if p.stderr else ""
 
 
+def test_inherited_socket_descriptor_as_systemd_passes_it(tmp_path):
+    """``--fd N``: the proxy serves on a listening socket its parent opened (socket activation)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    port = listener.getsockname()[1]
+    fd = listener.fileno()
+    with canned_running() as (url, b):
+        p = subprocess.Popen([sys.executable, "-m", "layer_migrate.cli", "proxy", "--upstream", url,
+                              "--fd", str(fd), "--access-log", "off"],
+                             stderr=subprocess.PIPE, env=CLEAN_ENV, pass_fds=(fd,))
+        listener.close()  # the child holds its own copy
+        try:
+            # the socket listens already: the connection waits in its backlog until the proxy runs
+            r = httpx.get(f"http://127.0.0.1:{port}/apps/{APP}/conversations/c",
+                          headers={"accept": V11}, timeout=60)
+            assert r.status_code == 200 and b.requests == 1
+        finally:
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(30)
+    assert rc == 0, p.stderr.read().decode() if p.stderr else ""
+
+
 def test_app_factory_from_environment_for_any_asgi_server(tmp_path):
     """``create_app()`` with only LAYER_MIGRATE_PROXY_* variables (as gunicorn/hypercorn would)."""
     import uvicorn
