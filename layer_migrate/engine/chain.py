@@ -28,6 +28,7 @@ from ..rulebook import (
     Way,
     load_rulebook,
 )
+from ..rulebook.context import perspective_of
 from ..versions import VERSIONS, steps_between
 from .cache import Memo
 from .deliveries import translate_delivery
@@ -51,7 +52,10 @@ __all__ = ["DEFAULT_OPTIONS", "Engine"]
 
 ObjFn = Callable[[Any, Context], Any]
 Pipeline = tuple[tuple[Any, ReqFn], ...]
-ObjPipeline = tuple[tuple[str, ObjFn], ...]
+ObjPipeline = tuple[tuple[str, ObjFn, str | None], ...]  # (rule id, fn, its lossy line)
+
+_context = Context.for_exchange
+_new = object.__new__
 
 #: The options used when a caller passes none (latest documented behaviour).
 DEFAULT_OPTIONS = Options()
@@ -123,6 +127,7 @@ class RequestPlan(NamedTuple):
     accept_rules: tuple[str, ...]  # the rule ids the Accept phase applied
     pipeline: Pipeline  # the rest of the request pipeline
     route: RoutePlan | None = None  # set when the rest is exactly one RouteFact rewrite
+    perspective: str = "system"  # Context.perspective of the endpoint, derived once
 
 
 class ResponsePlan(NamedTuple):
@@ -132,6 +137,7 @@ class ResponsePlan(NamedTuple):
     target: str
     pipeline: Pipeline
     objects: tuple[tuple[str, ObjPipeline], ...]  # (locator, object pipeline) per object kind
+    perspective: str = "system"  # Context.perspective of the endpoint, derived once
 
 
 UNKNOWN_ENDPOINT = "unknown endpoint: passed through"
@@ -292,15 +298,16 @@ class Engine:
             return cached
         down = VERSIONS.index(source) >= VERSIONS.index(target)
         way: Way = "down" if down else "up"
-        fns: list[tuple[str, ObjFn]] = []
+        fns: list[tuple[str, ObjFn, str | None]] = []
         for _step, rule in self._rules_for(source, target):
+            lossy = self._lossy.get(rule.id)  # resolved here, not per applied step in _run
             for k, fact in rule.object_facts:
                 if k == kind:
                     fn = compile_field_fact(fact, forward=down)
                     if fn is not None:
-                        fns.append((rule.id, fn))
+                        fns.append((rule.id, fn, lossy))
             for hook in rule.object_hooks.get((kind, way), ()):
-                fns.append((rule.id, hook))
+                fns.append((rule.id, hook, lossy))
         return self._obj.put(key, tuple(fns))
 
     # -- running --
@@ -314,16 +321,15 @@ class Engine:
         return self._run(pipeline, obj, ctx)
 
     def _run(self, pipeline: ObjPipeline, obj: Any, ctx: Context) -> Any:
-        applied, lz = ctx.applied, self._lossy
-        for rid, fn in pipeline:
+        applied = ctx.applied
+        for rid, fn, lossy in pipeline:
             new = fn(obj, ctx)
             if new is not obj:
                 obj = new
-                if rid not in applied:
+                if rid not in applied:  # record(), inlined: rid was just appended
                     applied.append(rid)
-                    text = lz.get(rid)  # record(), inlined: rid was just appended
-                    if text is not None and text not in ctx.lossy:
-                        ctx.lossy.append(text)
+                    if lossy is not None and lossy not in ctx.lossy:
+                        ctx.lossy.append(lossy)
         return obj
 
     def run_objects_at(self, endpoint: str | None, body: Any, ctx: Context) -> Any:
@@ -363,7 +369,8 @@ class Engine:
             route = RoutePlan(pipeline[0][0], rewrite, rewrite.fact.to_method, rewrite.target(path, params),
                               rewrite.fact.to_endpoint)
             return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, (), route)
-        return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, pipeline)
+        return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, pipeline, None,
+                           perspective_of(endpoint))
 
     def _response_plan(self, method: str, path: str, headers: dict[str, str], source: str,
                        to: str | None) -> ResponsePlan:
@@ -378,7 +385,7 @@ class Engine:
         objects = tuple((loc, self.object_pipeline(kind, src, target))
                         for kind, loc in OBJECT_LOCATIONS.get(endpoint or "", ()))
         return ResponsePlan(endpoint, params, src, target, self.response_pipeline(endpoint, src, target),
-                            objects)
+                            objects, perspective_of(endpoint))
 
     # -- translating --
     def translate_request(self, request: Request, to: str, source: str | None = None,
@@ -396,7 +403,7 @@ class Engine:
             cached = self._req_plans.get(key)
             plan = cached if cached is not None else self._req_plans.put(
                 key, self._request_plan(method, path, headers, accept, to, source))
-        endpoint, params, src, target, new_accept, accept_ids, pipeline, route = plan
+        endpoint, params, src, target, new_accept, accept_ids, pipeline, route, perspective = plan
         if src == target:
             return Translation(request, [], [], [], src, target, endpoint)
         body = request.body
@@ -417,7 +424,8 @@ class Engine:
                 req.raw = request.raw
             return Translation(req, [], list(accept_ids),
                                [] if endpoint is not None else [UNKNOWN_ENDPOINT], src, target, endpoint)
-        ctx = Context(src, target, options, endpoint, params, self, method, path, hdrs, body, 200, request)
+        ctx = _context(src, target, options, endpoint, params, self, method, path, hdrs, body, 200, request,
+                       perspective)
         applied, lz = ctx.applied, self._lossy
         applied.extend(accept_ids)
         for rid, fn in pipeline:
@@ -435,9 +443,9 @@ class Engine:
                         record(ctx, rid, lz)
         if endpoint is None:
             ctx.lossy.append(UNKNOWN_ENDPOINT)
-        req = _new_request(ctx.method, ctx.path, ctx.headers, ctx.body)
-        if ctx.body is request.body:
-            req.raw = request.raw
+        req = _new(Request)  # _new_request, inlined: a frame less on every translated request
+        req.method, req.path, req.headers, req.body = ctx.method, ctx.path, ctx.headers, ctx.body
+        req.raw = request.raw if ctx.body is request.body else None
         return Translation(req, ctx.prerequisites, applied, ctx.lossy, src, target, endpoint)
 
     def translate_response(self, request: Request, response: Response, source: str,
@@ -453,11 +461,11 @@ class Engine:
             cached = self._res_plans.get(key)
             plan = cached if cached is not None else self._res_plans.put(
                 key, self._response_plan(method, path, headers, source, to))
-        endpoint, params, src, target, pipeline, objects = plan
+        endpoint, params, src, target, pipeline, objects, perspective = plan
         if src == target:
             return ResponseTranslation(response, [], [], src, target, endpoint)
-        ctx = Context(src, target, options, endpoint, params, self, method, path,
-                      dict(response.headers), response.body, response.status, request)
+        ctx = _context(src, target, options, endpoint, params, self, method, path,
+                       dict(response.headers), response.body, response.status, request, perspective)
         applied, lz = ctx.applied, self._lossy
         for rid, fn in pipeline:
             done = fn(ctx)
@@ -483,9 +491,9 @@ class Engine:
             ctx.body = body
         if endpoint is None:
             ctx.lossy.append(UNKNOWN_ENDPOINT)
-        resp = _new_response(ctx.status, ctx.headers, body)
-        if body is response.body:
-            resp.raw = response.raw
+        resp = _new(Response)  # _new_response, inlined: a frame less on every translated response
+        resp.status, resp.headers, resp.body = ctx.status, ctx.headers, body
+        resp.raw = response.raw if body is response.body else None
         return ResponseTranslation(resp, applied, ctx.lossy, src, target, endpoint, ctx.prerequisites)
 
     def translate_webhook(self, event_type: str, body: Any, source: str, to: str = "1.0",
