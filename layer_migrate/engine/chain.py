@@ -114,6 +114,9 @@ class RoutePlan(NamedTuple):
     method: str
     path: str
     endpoint: str
+    content_type: str  # the rewritten call's Content-Type
+    applied: tuple[str, ...]  # the Accept phase's rule ids, then ``rule``
+    lossy: tuple[str, ...]  # ``rule``'s lossy line, if it has one
 
 
 class RequestPlan(NamedTuple):
@@ -366,8 +369,10 @@ class Engine:
             pipeline = pipeline[1:]
         rewrite = getattr(pipeline[0][1], "rewrite", None) if len(pipeline) == 1 else None
         if isinstance(rewrite, RouteRewrite) and pipeline[0][0] is not None:
-            route = RoutePlan(pipeline[0][0], rewrite, rewrite.fact.to_method, rewrite.target(path, params),
-                              rewrite.fact.to_endpoint)
+            rid = pipeline[0][0]
+            route = RoutePlan(rid, rewrite, rewrite.fact.to_method, rewrite.target(path, params),
+                              rewrite.fact.to_endpoint, rewrite.fact.content_type, (*accept_ids, rid),
+                              (self._lossy[rid],) if rid in self._lossy else ())
             return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, (), route)
         return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, pipeline, None,
                            perspective_of(endpoint))
@@ -414,11 +419,11 @@ class Engine:
             hdrs["accept"] = new_accept
         if not pipeline:
             if route is not None:  # R38/R39: everything but the body was decided by the plan
-                hdrs["content-type"] = route.rewrite.fact.content_type
-                req = _new_request(route.method, route.path, hdrs, route.rewrite.body(body, params))
-                rid = route.rule
-                lossy = [self._lossy[rid]] if rid in self._lossy else []
-                return Translation(req, [], [*accept_ids, rid], lossy, src, target, endpoint)
+                hdrs["content-type"] = route.content_type
+                req = _new(Request)  # _new_request, inlined
+                req.method, req.path, req.headers, req.raw = route.method, route.path, hdrs, None
+                req.body = route.rewrite.body(body, params)
+                return Translation(req, [], [*route.applied], [*route.lossy], src, target, endpoint)
             req = _new_request(method, path, hdrs, body)
             if body is request.body:
                 req.raw = request.raw

@@ -640,7 +640,8 @@ class RouteRewrite:
                 raise invalid_property("user_id", "Property 'user_id' must be a non-empty user id string")
         else:
             uid = params[self.key_param]  # the route matched, so its path parameter is there
-        return [{"operation": fact.body_op, "property": fact.property, "id": fast_identity_id(uid)}]
+        return [{"operation": fact.body_op, "property": fact.property,
+                 "id": IDENTITY_ID_CACHE.get(uid) or fast_identity_id(uid)}]
 
     def apply(self, ctx: Context) -> bool:
         """The rewrite as a pipeline hook (when other hooks share the pipeline)."""
