@@ -52,6 +52,10 @@ __all__ = ["DEFAULT_OPTIONS", "Engine"]
 
 ObjFn = Callable[[Any, Context], Any]
 Pipeline = tuple[tuple[Any, ReqFn], ...]
+BodyFn = Callable[[Any, Context], Any]
+#: A request plan's steps: (rule id, hook, None) or (rule id, None, body fn) — fused body phases
+#: unrolled, so translate_request runs each body fact itself (see :func:`_unrolled`).
+Steps = tuple[tuple[str, ReqFn | None, BodyFn | None], ...]
 ObjPipeline = tuple[tuple[str, ObjFn, str | None], ...]  # (rule id, fn, its lossy line)
 
 _context = Context.for_exchange
@@ -90,9 +94,11 @@ def _fuse_body_facts(fns: list[tuple[Any, ReqFn]]) -> list[tuple[Any, ReqFn]]:
 
     def flush() -> None:
         if len(run) == 1:
-            out.append((run[0][0], body_hook(run[0][1])))
+            out.append((run[0][0], _tagged_body_hook(run[0][1])))
         elif run:
-            out.append((None, body_phase(list(run))))
+            phase = body_phase(list(run))
+            phase.body_fns = tuple(run)  # type: ignore[attr-defined]  # read by _unrolled
+            out.append((None, phase))
         run.clear()
 
     for rid, fn in fns:
@@ -104,6 +110,24 @@ def _fuse_body_facts(fns: list[tuple[Any, ReqFn]]) -> list[tuple[Any, ReqFn]]:
             out.append((rid, fn))
     flush()
     return out
+
+
+def _unrolled(pipeline: Pipeline) -> Steps:
+    """A request pipeline (Accept phase already folded into the plan) as plan steps: each body
+    fact its own step. Running body facts in translate_request's loop spares the hot path a phase
+    call and the tuple of changed ids it returns (measured ~5% of a message send); the facts run
+    in the same order on the same body, and each changed one is reported as before."""
+    out: list[tuple[str, ReqFn | None, BodyFn | None]] = []
+    for rid, fn in pipeline:
+        fused = getattr(fn, "body_fns", None)
+        if fused is not None:
+            out.extend((r, None, f) for r, f in fused)
+            continue
+        body_fn = getattr(fn, "body_fn", None)
+        if rid is None:
+            raise AssertionError(f"unlabelled request step {fn!r}")  # only fused phases are
+        out.append((rid, None, body_fn) if body_fn is not None else (rid, fn, None))
+    return tuple(out)
 
 
 class RoutePlan(NamedTuple):
@@ -128,7 +152,7 @@ class RequestPlan(NamedTuple):
     target: str
     accept: str | None  # the translated Accept value (None: unchanged)
     accept_rules: tuple[str, ...]  # the rule ids the Accept phase applied
-    pipeline: Pipeline  # the rest of the request pipeline
+    pipeline: Steps  # the rest of the request pipeline, unrolled
     route: RoutePlan | None = None  # set when the rest is exactly one RouteFact rewrite
     perspective: str = "system"  # Context.perspective of the endpoint, derived once
 
@@ -374,7 +398,7 @@ class Engine:
                               rewrite.fact.to_endpoint, rewrite.fact.content_type, (*accept_ids, rid),
                               (self._lossy[rid],) if rid in self._lossy else ())
             return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, (), route)
-        return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, pipeline, None,
+        return RequestPlan(endpoint, params, src, target, new_accept, accept_ids, _unrolled(pipeline), None,
                            perspective_of(endpoint))
 
     def _response_plan(self, method: str, path: str, headers: dict[str, str], source: str,
@@ -433,19 +457,19 @@ class Engine:
                        perspective)
         applied, lz = ctx.applied, self._lossy
         applied.extend(accept_ids)
-        for rid, fn in pipeline:
-            done = fn(ctx)
-            if done:
-                if rid is None:  # a fused body phase names the rules that changed the body
-                    for r in done:
-                        if r not in applied:
-                            applied.append(r)
-                            if r in lz:
-                                record(ctx, r, lz)
-                elif rid not in applied:
-                    applied.append(rid)
-                    if rid in lz:
-                        record(ctx, rid, lz)
+        for rid, hook, body_fn in pipeline:
+            if body_fn is not None:  # a declared body fact: body in, same or new body out
+                old = ctx.body
+                new = body_fn(old, ctx)
+                if new is old:
+                    continue
+                ctx.body = new
+            elif not hook(ctx):  # type: ignore[misc]  # a step has a hook or a body fn
+                continue
+            if rid not in applied:
+                applied.append(rid)
+                if rid in lz:
+                    record(ctx, rid, lz)
         if endpoint is None:
             ctx.lossy.append(UNKNOWN_ENDPOINT)
         req = _new(Request)  # _new_request, inlined: a frame less on every translated request
