@@ -4,7 +4,9 @@ Rules are chained per version step (spec §14 legend): upgrades walk 1.0 → 1.1
 downgrades walk back. Within a step rules run in spec order going up and in reverse going down.
 A pipeline (the callables for one endpoint, version pair and direction) is compiled once and
 kept, so the proxy's hot path pays only for the rules that concern the request; objects are
-rebuilt copy-on-write along the touched keys only (no deep copies).
+rebuilt copy-on-write along the touched keys only (no deep copies). A plan, cached per (method,
+path, Accept, versions), fixes everything else a call would otherwise look up again: the steps to
+run (body facts unrolled into the loop), the Context's perspective, an R38/R39 rewrite's target.
 """
 
 from __future__ import annotations
@@ -472,7 +474,7 @@ class Engine:
                     record(ctx, rid, lz)
         if endpoint is None:
             ctx.lossy.append(UNKNOWN_ENDPOINT)
-        req = _new(Request)  # _new_request, inlined: a frame less on every translated request
+        req = _new(Request)  # _new_request, inlined: a frame less per translated request
         req.method, req.path, req.headers, req.body = ctx.method, ctx.path, ctx.headers, ctx.body
         req.raw = request.raw if ctx.body is request.body else None
         return Translation(req, ctx.prerequisites, applied, ctx.lossy, src, target, endpoint)
@@ -520,7 +522,7 @@ class Engine:
             ctx.body = body
         if endpoint is None:
             ctx.lossy.append(UNKNOWN_ENDPOINT)
-        resp = _new(Response)  # _new_response, inlined: a frame less on every translated response
+        resp = _new(Response)  # built in place, as _new_request does: a frame less per response
         resp.status, resp.headers, resp.body = ctx.status, ctx.headers, body
         resp.raw = response.raw if body is response.body else None
         return ResponseTranslation(resp, applied, ctx.lossy, src, target, endpoint, ctx.prerequisites)
@@ -582,11 +584,3 @@ def _new_request(method: str, path: str, headers: dict[str, str], body: Any) -> 
     r = object.__new__(Request)
     r.method, r.path, r.headers, r.body, r.raw = method, path, headers, body, None
     return r
-
-
-def _new_response(status: int, headers: dict[str, str], body: Any) -> Response:
-    r = object.__new__(Response)
-    r.status, r.headers, r.body, r.raw = status, headers, body, None
-    return r
-
-
