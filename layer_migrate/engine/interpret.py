@@ -172,13 +172,8 @@ def _act_bot_name(v: Any, ctx: Context, where: str) -> Any:
 def _overrides_up(v: Any, ctx: Context, where: str) -> Any:
     """R26: map ``{U: {...}}`` or array ``[{"user_id": U, ...}]`` → ``[{"recipient": ID(U), ...}]``."""
     out = []
-    if isinstance(v, dict):
-        for uid, entry in v.items():
-            if not isinstance(entry, dict):
-                raise invalid_property(where, f"Property '{where}.{uid}' must be an object")
-            out.append({"recipient": fast_identity_id(uid), **entry})
-        return out
-    if isinstance(v, list):
+    if isinstance(v, list):  # the 2016 array form, the common one: tested first
+        ids = IDENTITY_ID_CACHE
         for i, entry in enumerate(v):
             if not isinstance(entry, dict):
                 raise invalid_property(where, f"Property '{where}[{i}]' must be an object")
@@ -188,9 +183,17 @@ def _overrides_up(v: Any, ctx: Context, where: str) -> Any:
             uid = entry.get("user_id")
             if not isinstance(uid, str):
                 raise invalid_property(f"{where}.user_id", f"Property '{where}[{i}].user_id' must be a user id string")
-            rest = entry.copy()
-            del rest["user_id"]
-            out.append({"recipient": fast_identity_id(uid), **rest})
+            # {"recipient": ID, **entry} then del: the same keys in the same order as
+            # {"recipient": ID, **(entry minus user_id)}, with one dict built instead of two
+            new = {"recipient": ids.get(uid) or fast_identity_id(uid), **entry}
+            del new["user_id"]
+            out.append(new)
+        return out
+    if isinstance(v, dict):
+        for uid, entry in v.items():
+            if not isinstance(entry, dict):
+                raise invalid_property(where, f"Property '{where}.{uid}' must be an object")
+            out.append({"recipient": fast_identity_id(uid), **entry})
         return out
     raise invalid_property(where, f"Property '{where}' must be an object or an array")
 
@@ -270,15 +273,25 @@ def compile_field_fact(fact: FieldFact, forward: bool) -> Callable[[Any, Context
         (a, _), (b, _) = frm
         (c, _), = to
 
+        ids = IDENTITY_ID_CACHE if action is _act_identity_id else None
+
         def move_ab_c(body: Any, ctx: Context) -> Any:
             if type(body) is not dict:
                 return body
             parent = body.get(a)
-            if type(parent) is not dict or parent.get(b) is None:
+            if type(parent) is not dict:
                 return body
-            new = action(parent[b], ctx, frm_name)
-            if new is _SKIP:
+            v = parent.get(b)
+            if v is None:
                 return body
+            # R21 (sender.user_id → sender_id) on every message send: _act_identity_id's cache
+            # hit inlined; anything else (a miss, a non-string, the option off) takes the action
+            new = ids.get(v) if ids is not None and type(v) is str and ctx.options.identity_ids_in_requests \
+                else None
+            if new is None:
+                new = action(v, ctx, frm_name)
+                if new is _SKIP:
+                    return body
             out = body.copy()
             if len(parent) == 1:
                 del out[a]
@@ -627,7 +640,8 @@ class RouteRewrite:
                 raise invalid_property("user_id", "Property 'user_id' must be a non-empty user id string")
         else:
             uid = params[self.key_param]  # the route matched, so its path parameter is there
-        return [{"operation": fact.body_op, "property": fact.property, "id": fast_identity_id(uid)}]
+        return [{"operation": fact.body_op, "property": fact.property,
+                 "id": IDENTITY_ID_CACHE.get(uid) or fast_identity_id(uid)}]
 
     def apply(self, ctx: Context) -> bool:
         """The rewrite as a pipeline hook (when other hooks share the pipeline)."""

@@ -49,7 +49,7 @@ def check_sender(ctx: Context, allow_user_id: bool = True) -> bool:
                              data={"property": "sender"})
         if uid is not None and not allow_user_id:
             raise invalid_property("sender.user_id", "Announcements are sent with 'sender.name'; 'sender.user_id' is not allowed")
-    if (uid is None) != ("user_id" not in sender) or (name is None) != ("name" not in sender):
+    if (uid is None and "user_id" in sender) or (name is None and "name" in sender):  # explicit nulls
         ctx.body = {**body, "sender": {k: v for k, v in sender.items() if v is not None}}
         return True
     return False
@@ -92,7 +92,9 @@ def sender_to_v1(s: Any, ctx: Context, where: str = "") -> Any:
         return s  # already v1
     if s.get("id") is None and s.get("user_id") is None:
         return {"user_id": None, "name": s.get("display_name")}
-    uid = user_id_of(s)
+    uid = s.get("user_id")
+    if type(uid) is not str:  # user_id_of's first answer, inlined: every message has a sender
+        uid = user_id_of(s)
     name = bot_name(uid, s, ctx)
     if name is not None:
         return {"user_id": None, "name": name}

@@ -18,29 +18,33 @@ rule = Rule("v1.base64_echo", spec="R32", step=ALL_STEPS,
             endpoints={"messages.send", "announcements.send"}, direction="both")
 
 
-def _check_parts(parts: Any) -> None:
+def _check_base64(i: int, part: dict[str, Any]) -> None:
+    body = part.get("body")
+    try:
+        if not isinstance(body, str):
+            raise ValueError
+        b64decode(body.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        raise invalid_property(f"parts[{i}].body",
+                               f"Message part {i} is declared base64 but its body is not valid base64") from None
+
+
+@rule.request_up
+def validate_parts(ctx: Context) -> bool:
+    """The part checks run inline in the hook: it runs on every message send (hot path)."""
+    body = ctx.body
+    if not isinstance(body, dict) or not ctx.options.emulate_v1_errors:
+        return False
+    parts = body.get("parts")
     if not isinstance(parts, list):
-        return
+        return False
     for i, part in enumerate(parts):
         if not isinstance(part, dict):
             raise invalid_property(f"parts[{i}]", f"Message part {i} must be an object")
         if "body" in part and "content" in part:
             raise invalid_property(f"parts[{i}]", f"Message part {i} has both 'body' and 'content'")
         if part.get("encoding") == "base64":
-            body = part.get("body")
-            try:
-                if not isinstance(body, str):
-                    raise ValueError
-                b64decode(body.encode("ascii"), validate=True)
-            except (ValueError, binascii.Error, UnicodeEncodeError):
-                raise invalid_property(f"parts[{i}].body",
-                                       f"Message part {i} is declared base64 but its body is not valid base64") from None
-
-
-@rule.request_up
-def validate_parts(ctx: Context) -> bool:
-    if isinstance(ctx.body, dict) and ctx.options.emulate_v1_errors:
-        _check_parts(ctx.body.get("parts"))
+            _check_base64(i, part)
     return False
 
 

@@ -18,13 +18,16 @@ rule = Rule("v2.message.updated_at", spec="R29", step=("1.1", "2.0"), direction=
 def _strip(obj: dict[str, Any], ctx: Context) -> Any:
     out = obj
     if "updated_at" in obj:
-        out = dict(obj)
+        out = obj.copy()
         del out["updated_at"]
     parts = obj.get("parts")
-    if isinstance(parts, list) and any(type(p) is dict and "updated_at" in p for p in parts):
-        out = out if out is not obj else dict(obj)
-        out["parts"] = [{k: v for k, v in p.items() if k != "updated_at"} if type(p) is dict else p
-                        for p in parts]
+    if isinstance(parts, list):
+        for p in parts:  # a plain loop: any(<genexpr>) measured ~2x slower for the usual 1-3 parts
+            if type(p) is dict and "updated_at" in p:
+                out = out if out is not obj else obj.copy()
+                out["parts"] = [{k: v for k, v in q.items() if k != "updated_at"} if type(q) is dict else q
+                                for q in parts]
+                break
     return out
 
 

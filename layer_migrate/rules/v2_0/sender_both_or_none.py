@@ -7,15 +7,15 @@ Explicit ``null`` keys (``{"user_id": "u", "name": null}``) are accepted and dro
 With ``Options.emulate_v1_errors=False`` such bodies are forwarded untranslated.
 """
 
-from layer_migrate.rulebook import Context, Rule, check_sender
+from layer_migrate.rulebook import Rule, check_sender
 
 rule = Rule("v2.sender.both_or_none", spec="R23", step=("1.1", "2.0"), endpoints={"messages.send"},
             direction="request", order=20)
 
 
-@rule.request_up
-def validate(ctx: Context) -> bool:
-    return check_sender(ctx)
+#: check_sender itself is the hook (its default allows ``sender.user_id``): no wrapper frame on
+#: every message send.
+validate = rule.request_up(check_sender)
 
 
 _PATH = "/apps/A/conversations/C/messages"

@@ -19,24 +19,29 @@ def _reindex(obj: dict[str, Any], ctx: Context) -> Any:
     if ctx.options.part_ids != "index" or not isinstance(parts, list) or not parts:
         return obj
     parent = obj.get("id")
-    out, changed = [], False
+    out: list[Any] | None = None  # copied on the first changed part (hot path: a copy per message)
     for i, part in enumerate(parts):
         pid = part.get("id") if isinstance(part, dict) else None
-        if isinstance(pid, str) and "/parts/" in pid:
-            base = pid.rsplit("/parts/", 1)[0]
-            new = f"{base}/parts/{i}"
-        elif isinstance(pid, str) and isinstance(parent, str):
+        if not isinstance(pid, str):
+            continue
+        cut = pid.rfind("/parts/")
+        if cut >= 0:
+            new = f"{pid[:cut]}/parts/{i}"
+        elif isinstance(parent, str):
             new = f"{parent}/parts/{i}"
         else:
-            out.append(part)
             continue
         if new != pid:
-            part = {**part, "id": new}
-            changed = True
-        out.append(part)
-    if not changed:
+            if out is None:
+                out = list(parts)
+            part = part.copy()  # copy-and-set: cheaper than {**part, "id": new}
+            part["id"] = new
+            out[i] = part
+    if out is None:
         return obj
-    return {**obj, "parts": out}
+    result = obj.copy()
+    result["parts"] = out
+    return result
 
 
 rule.object_down("message")(_reindex)
