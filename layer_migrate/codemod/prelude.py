@@ -22,6 +22,7 @@ from functools import lru_cache
 import libcst as cst
 
 from ..identity import IDENTITY_PREFIX
+from .codegen import constant
 from .identity_expr import JS_SAFE
 
 PREFIX = "_layer_"
@@ -202,6 +203,7 @@ def _parsed(text: str, newline: str) -> tuple[cst.BaseStatement, ...]:
         if i == 0:  # two blank lines before each top-level definition (PEP 8)
             blank = 2 if isinstance(stmt, cst.FunctionDef) else 1
             stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()] * blank)
+        constant(stmt)
         out.append(stmt)
     return tuple(out)
 
