@@ -38,14 +38,16 @@ def str_value(node: cst.CSTNode | None) -> str | None:
 def _literal_str(literal: str) -> str | None:
     """The value of a string literal's source text (None for bytes or on error).
 
-    Cached by text: ``SimpleString.evaluated_value`` compiles the literal each time
-    (``ast.literal_eval``), and the same keys (``"participants"``, ``"user_id"``) recur on every
-    dict of every file. Long literals (docstrings) are not kept: the cache stays small."""
+    Cached by text: ``SimpleString.evaluated_value`` compiles the literal each time, and the
+    same keys (``"participants"``, ``"user_id"``) recur on every dict of every file. Long
+    literals (docstrings) are not kept: the cache stays small."""
     try:
-        value = ast.literal_eval(literal)  # what ``SimpleString.evaluated_value`` does
+        # what ``SimpleString.evaluated_value`` (``ast.literal_eval``) computes for a literal,
+        # without literal_eval's nested closures (a reference cycle per call)
+        tree = ast.parse(literal, mode="eval").body
     except Exception:  # pragma: no cover - libcst validated the literal already
         return None
-    return value if isinstance(value, str) else None
+    return tree.value if isinstance(tree, ast.Constant) and isinstance(tree.value, str) else None
 
 
 #: the quote style of the file being rewritten (set by :func:`.api.rewrite_source`)

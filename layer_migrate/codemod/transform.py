@@ -116,7 +116,10 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         self._status_names: set[str] = set()
         self._marked_names: set[int] = set()
         self._scopes: list[int] = [0]
-        builder.resolve = lambda name: collected.value_of(self._scopes[-1], name)
+        # closes over the scope list, not over self: a rewriter → builder → closure → rewriter
+        # cycle would keep each file's whole tree alive until the garbage collector runs
+        scopes = self._scopes
+        builder.resolve = lambda name: collected.value_of(scopes[-1], name)
         #: URL assignments to strip for a block route: id(assigned value) → (call id, fact)
         self._url_plans: dict[int, tuple[int, RouteFact]] = {}
         for site in collected.sites:
