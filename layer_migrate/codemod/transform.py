@@ -21,6 +21,8 @@ that several kinds share (``leave_Assign``, ``leave_Call``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import libcst as cst
 
@@ -70,6 +72,29 @@ _LEAVES: frozenset[type] = frozenset(
                   cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.Asynchronous, cst.ParamStar, cst.ParamSlash,
                   cst.Import, cst.ImportFrom, cst.ImportAlias, cst.Pass, cst.Break, cst.Continue,
                   cst.Global, cst.Nonlocal)))
+
+
+_HOOKS: dict[tuple[type, str, type], Callable[..., Any] | None] = {}
+
+
+def _hook(cls: type, kind: str, t: type) -> Callable[..., Any] | None:
+    """``cls``'s own ``visit_<T>``/``leave_<T>`` function for node type ``t``, None when it has
+    none (libcst's typed defaults do nothing: no ``visit_*`` → enter, no ``leave_*`` → keep).
+
+    What libcst's ``CSTTransformer.on_visit``/``on_leave`` look up by name with ``getattr`` on
+    every node, once per type: most nodes the rewriter passes (whitespace, names) have no hook.
+    """
+    key = (cls, kind, t)
+    try:
+        return _HOOKS[key]
+    except KeyError:
+        pass
+    name = f"{kind}_{t.__name__}"
+    fn = getattr(cls, name, None)
+    if fn is getattr(cst.CSTTransformer, name, None):
+        fn = None
+    _HOOKS[key] = fn
+    return fn
 
 
 def relevant(node: cst.CSTNode) -> bool:
@@ -153,9 +178,9 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             self._stmt_markers.append([])
             if id(node) in self.skip:  # nothing to rewrite in there (api.prune)
                 return False
-        if id(node) in self.col.inert:  # nothing below that any hook acts on (collect)
-            return super().on_visit(node) and False
-        return super().on_visit(node)
+        hook = _hook(type(self), "visit", t)
+        enter = hook is None or hook(self, node) is not False  # libcst's CSTTransformer.on_visit
+        return enter and id(node) not in self.col.inert  # inert: nothing below any hook acts on (collect)
 
     # no visit_<Node>_<attribute> / leave_<Node>_<attribute> hooks: skip libcst's lookups
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
@@ -172,7 +197,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         statements (:func:`.api.module_bytes`).
         """
         t = type(original_node)
-        result = super().on_leave(original_node, updated_node)
+        hook = _hook(type(self), "leave", t)
+        result = updated_node if hook is None else hook(self, original_node, updated_node)
         if t in _LEAVES:  # not entered: updated_node is original_node
             if result is not updated_node:
                 self._edits += 1
