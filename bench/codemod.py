@@ -162,7 +162,9 @@ def peak_rss(folder: str, jobs: int) -> tuple[float, float]:
     code = ("import resource, sys\nfrom layer_migrate.cli import main\n"
             "try:\n    main(['codemod', '--check', '-q', '-j', sys.argv[1], sys.argv[2]])\n"
             "except SystemExit:\n    pass\n"
-            "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            # VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss across exec, so a child of this
+            # (large) process would report this process's peak instead of its own
+            "own = next(int(ln.split()[1]) for ln in open('/proc/self/status') if ln.startswith('VmHWM:'))\n"
             "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
             "print(own, kids)\n")
     out = subprocess.run([sys.executable, "-c", code, str(jobs), folder], capture_output=True, text=True,

@@ -272,7 +272,7 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     try:
         rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip,
                             prelude=prelude, tracer=Tracer(module), module=module,
-                            line_length=options.line_length)
+                            line_length=options.line_length, spans=spans)
         new_module = module.visit(rewriter)
     finally:
         QUOTE.reset(token)

@@ -71,17 +71,61 @@ class Spans:
         self._texts: dict[int, str] = {}
         self.default_indent = default_indent
         self.default_newline = default_newline
+        #: statements made by the rewrite whose text is known already: id → (node, text with INDENT)
+        self._made: dict[int, tuple[cst.CSTNode, str]] = {}
+
+    def remember(self, node: cst.CSTNode, text: str) -> None:
+        """``node`` (made by the rewrite) generates as ``text`` (from :func:`statement_text`),
+        whatever its indentation: :func:`generate` need not generate it again."""
+        self._made[id(node)] = (node, text)
 
     def text(self, node: cst.CSTNode, context: _Context | None = None) -> str | None:
         """The text ``node`` was generated as, if it is one of the recorded statements (and,
         with ``context``, was generated in that context)."""
         hit = self._spans.get(id(node))
         if hit is None or hit[0] is not node or (context is not None and hit[3] != context):
+            made = self._made.get(id(node)) if context is not None else None
+            if made is not None and made[0] is node:
+                return made[1].replace(INDENT, "".join(context[0]))  # type: ignore[index]
             return None
         text = self._texts.get(id(node))
         if text is None:
             text = self._texts[id(node)] = "".join(self._tokens[hit[1]:hit[2]])
         return text
+
+
+#: Stands for the indentation in :func:`statement_text`: indentation is the one part of a
+#: statement's text that depends on where it is generated. A NUL byte is never part of the code
+#: (files containing one are not parsed; CPython refuses source with one).
+INDENT = "\x00"
+
+
+class _LeadingEnd(CodegenState):
+    """Generates with :data:`INDENT` as the indentation and notes where a statement's leading
+    lines (comments and blank lines above it) end."""
+
+    __slots__ = ("last_leading", "mark")
+
+    def __init__(self, module: cst.Module, last_leading: cst.CSTNode | None) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline,
+                         indent_tokens=[INDENT])
+        self.last_leading = last_leading
+        self.mark = 0
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if node is self.last_leading:
+            self.mark = len(self.tokens)
+
+
+def statement_text(module: cst.Module, stmt: cst.CSTNode) -> tuple[str, str]:
+    """``stmt``'s text with :data:`INDENT` where indentation goes, and the same without its
+    leading lines (what a line-length check looks at). One generation gives both, and the first
+    is what :func:`generate` emits for the statement at any depth (see :meth:`Spans.remember`).
+    """
+    leading = getattr(stmt, "leading_lines", ())
+    state = _LeadingEnd(module, leading[-1] if leading else None)
+    stmt._codegen(state)
+    return "".join(state.tokens), "".join(state.tokens[state.mark:])
 
 
 def record(module: cst.Module) -> Spans:

@@ -32,6 +32,7 @@ from .block_calls import BlockCallRewrites
 from .blockurl import (
     _strip_blocks,
 )
+from .codegen import Spans
 from .collect import Collected
 from .cstutil import dict_items, dict_keys, is_dict_like, make_str
 from .facts_table import FactIndex
@@ -117,8 +118,11 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
     def __init__(self, index: FactIndex, collected: Collected, builder: IdentityBuilder,
                  bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None,
                  prelude: Prelude | None = None, tracer: Tracer | None = None,
-                 module: cst.Module | None = None, line_length: int | None = None) -> None:
+                 module: cst.Module | None = None, line_length: int | None = None,
+                 spans: Spans | None = None) -> None:
         super().__init__()
+        #: the module's recorded text (:mod:`.codegen`); wrapped statements' text is added to it
+        self.spans = spans
         #: wrap changed statements to this many columns (None: never), see :mod:`.wrap`
         self.module = module
         self.line_length = line_length if module is not None else None
@@ -217,7 +221,7 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 result is not updated_node or self._edits != self._edit_marks[-1]):
             unit = len(self.module.default_indent) if self.module is not None else 4
             result = wrap_statement(self.module, result, unit * self._block_depth,  # type: ignore[arg-type]
-                                    self.line_length, original_node)
+                                    self.line_length, original_node, self.spans)
         if result is not updated_node:
             self._edits += 1
         elif self._edits == self._edit_marks[-1]:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import libcst as cst
 
+from .codegen import INDENT, Spans, statement_text
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -178,27 +180,34 @@ class _ExplodeFirst(cst.CSTTransformer):
         return updated_node
 
 
-def _too_long(module: cst.Module, stmt: cst.CSTNode, indent: int, limit: int) -> bool:
-    if isinstance(stmt, cst.SimpleStatementLine):
-        stmt = stmt.with_changes(leading_lines=[])  # comments (markers) are not wrapped
-    return any(len(line) + indent > limit for line in module.code_for_node(stmt).splitlines())
+def _too_long(module: cst.Module, stmt: cst.CSTNode, indent: int, limit: int) -> tuple[bool, str]:
+    """Does a line of ``stmt`` (its leading comments aside: markers are not wrapped) exceed
+    ``limit`` at ``indent`` columns? Also returns the statement's text (:func:`.codegen.statement_text`)."""
+    text, body = statement_text(module, stmt)
+    return any(len(line) + indent > limit for line in body.replace(INDENT, "").splitlines()), text
 
 
 def wrap_statement(module: cst.Module, stmt: cst.BaseStatement, indent: int, limit: int,
-                   original: cst.CSTNode | None = None) -> cst.BaseStatement:
+                   original: cst.CSTNode | None = None, spans: Spans | None = None) -> cst.BaseStatement:
     """``stmt`` (a changed statement at ``indent`` columns) wrapped to ``limit`` if it now exceeds
-    it; untouched when its original was already too long (the project's own choice)."""
-    if not isinstance(stmt, cst.SimpleStatementLine) or not _too_long(module, stmt, indent, limit):
+    it; untouched when its original was already too long (the project's own choice).
+
+    The check generates the statement's text; with ``spans`` it is remembered there for the
+    statement returned, so the output does not generate it a second time."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
         return stmt
-    if original is not None and _too_long(module, original, indent, limit):
-        return stmt
-    unit = module.default_indent if module.default_indent.strip() == "" else "    "
-    for _ in range(6):
-        t = _ExplodeFirst(module, unit, min_len=20)
-        new = stmt.visit(t)
-        if not t.done:
-            break
-        stmt = new  # type: ignore[assignment]
-        if not _too_long(module, stmt, indent, limit):
-            break
+    too_long, text = _too_long(module, stmt, indent, limit)
+    if too_long and (original is None or not _too_long(module, original, indent, limit)[0]):
+        unit = module.default_indent if module.default_indent.strip() == "" else "    "
+        for _ in range(6):
+            t = _ExplodeFirst(module, unit, min_len=20)
+            new = stmt.visit(t)
+            if not t.done:
+                break
+            stmt = new  # type: ignore[assignment]
+            too_long, text = _too_long(module, stmt, indent, limit)
+            if not too_long:
+                break
+    if spans is not None:
+        spans.remember(stmt, text)
     return stmt

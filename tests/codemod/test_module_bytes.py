@@ -143,3 +143,27 @@ def test_shared_statement_text_follows_each_modules_style():
         new = module.with_changes(body=[*module.body, helper])
         assert generate(new, spans) == new.bytes
         assert generate(new, spans) == generate(new, spans)
+
+
+@pytest.mark.parametrize("line_length", [None, 88, 40])
+def test_rewrite_output_equals_a_fresh_generation(monkeypatch, line_length):
+    """Through the whole rewrite (changed statements, wrapped ones whose text the wrap check
+    produced, generated helpers, imports), the reused text equals generating the tree afresh."""
+    from layer_migrate.codemod import Options, api, build_index, codegen, rewrite_source
+    from layer_migrate.identity import BotDirectory
+
+    checked = []
+
+    def generate_and_compare(module, spans):
+        out = codegen.generate(module, spans)
+        assert out == module.bytes
+        checked.append(1)
+        return out
+
+    monkeypatch.setattr(api, "generate", generate_and_compare)
+    options = Options(index=build_index("3.0"), bots=BotDirectory({"Support": "support-bot"}), line_length=line_length)
+    for path in sorted((ROOT / "samples" / "legacy_app").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for variant in (text, text.replace("\n", "\r\n"), text.replace("    ", "\t")):
+            rewrite_source(variant.encode(), options)
+    assert checked
