@@ -6,7 +6,8 @@ standard library), then measures in this one run:
 
 * bare libcst: ``parse_module(bytes).bytes`` per file (the baseline);
 * the codemod in one process: :func:`layer_migrate.codemod.rewrite_source` per file (pre-filter,
-  parse, collect, rewrite, imports, re-parse of its output), no writes;
+  parse, collect, rewrite, line-length check at the CLI's default of 88, imports, re-parse of its
+  output), no writes;
 * both again on the Layer files only;
 * ``-j 2`` scaling of the runner (``--check`` mode over the files on disk, includes file reads),
   wall clock and CPU time;
@@ -37,6 +38,7 @@ import libcst as cst
 
 from layer_migrate.codemod import Options, build_index, rewrite_source
 from layer_migrate.codemod.runner import Settings, run
+from layer_migrate.codemod.wrap import DEFAULT as DEFAULT_LINE_LENGTH
 from layer_migrate.identity import BotDirectory
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +196,10 @@ def main() -> None:
     layer_files, plain = build_corpus(n, args.layer_share)
     corpus = layer_files + plain
     random.Random(3).shuffle(corpus)
-    options = Options(index=build_index("3.0"), bots=BotDirectory({"Support": "support-bot"}))
+    # line_length: what the CLI passes without a project config (the wrap check runs on every
+    # changed statement, so leaving it out would flatter the codemod)
+    options = Options(index=build_index("3.0"), bots=BotDirectory({"Support": "support-bot"}),
+                      line_length=DEFAULT_LINE_LENGTH)
     load_before = os.getloadavg()[0]
 
     # warm-up (imports, caches of libcst's parser)
