@@ -137,6 +137,14 @@ def _exploded(node: cst.CSTNode) -> bool:
                for i in items[:-1])
 
 
+#: node types that hold no bracket pair (names, literals, whitespace, punctuation)
+_NO_CONTAINERS: frozenset[type] = frozenset({
+    cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.FormattedStringText,
+    cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.Newline, cst.EmptyLine,
+    cst.Comment, cst.Comma, cst.Dot, cst.Colon, cst.Semicolon, cst.AssignEqual, cst.LeftParen, cst.RightParen,
+    cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace})
+
+
 class _ExplodeFirst(cst.CSTTransformer):
     """Splits the outermost flat bracket pair whose text is long enough to matter."""
 
@@ -150,6 +158,8 @@ class _ExplodeFirst(cst.CSTTransformer):
         self._stack: list[bool] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if type(node) in _NO_CONTAINERS:
+            return False  # nothing to split below (and libcst need not rebuild it)
         if isinstance(node, _CONTAINERS) and self.done:
             self._stack.append(False)
             return False
@@ -166,6 +176,13 @@ class _ExplodeFirst(cst.CSTTransformer):
         elif isinstance(node, (cst.IndentedBlock, cst.FunctionDef, cst.ClassDef)):
             return False
         return True
+
+    # no visit_<Node>_<attribute> hooks: skip libcst's lookups
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        pass
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        pass
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
         if isinstance(original_node, _CONTAINERS) and self._stack:
