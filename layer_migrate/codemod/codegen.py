@@ -79,6 +79,14 @@ class Spans:
         whatever its indentation: :func:`generate` need not generate it again."""
         self._made[id(node)] = (node, text)
 
+    def recorded(self, node: cst.CSTNode) -> tuple[str, tuple[str, ...]] | None:
+        """The text ``node`` was generated as and the indentation stack it was generated at,
+        if it is one of the recorded statements."""
+        hit = self._spans.get(id(node))
+        if hit is None or hit[0] is not node:
+            return None
+        return self.text(node) or "", hit[3][0]
+
     def text(self, node: cst.CSTNode, context: _Context | None = None) -> str | None:
         """The text ``node`` was generated as, if it is one of the recorded statements (and,
         with ``context``, was generated in that context)."""

@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from .codegen import INDENT, Spans, statement_text
 
@@ -204,6 +205,42 @@ def _too_long(module: cst.Module, stmt: cst.CSTNode, indent: int, limit: int) ->
     return any(len(line) + indent > limit for line in body.replace(INDENT, "").splitlines()), text
 
 
+def _recorded_too_long(module: cst.Module, stmt: cst.SimpleStatementLine, indent: int, limit: int,
+                       spans: Spans | None) -> bool | None:
+    """:func:`_too_long` for an original statement, answered from its recorded text where that
+    is certain (None: generate it to know).
+
+    The recorded text has the real indentation in front of the lines libcst indents, and none in
+    front of the others (continuation lines it does not indent); :func:`_too_long` counts ``indent``
+    columns in front of every line. With real indentation as wide as ``indent``, each line's
+    counted width is its recorded width or that plus ``indent``: all lines within ``limit`` even
+    with ``indent`` added means no, a recorded line over ``limit`` means yes."""
+    rec = spans.recorded(stmt) if spans is not None else None
+    if rec is None or len("".join(rec[1])) != indent:
+        return None
+    text, stack = rec
+    state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline,
+                         indent_tokens=list(stack))
+    for line in stmt.leading_lines:  # comments above the statement are not counted
+        line._codegen(state)
+    leading = "".join(state.tokens)
+    if not text.startswith(leading):
+        return None
+    widths = [len(line) for line in text[len(leading):].splitlines()]
+    if max(widths, default=0) + indent <= limit:
+        return False
+    if max(widths, default=0) > limit:
+        return True
+    return None
+
+
+def _original_too_long(module: cst.Module, original: cst.CSTNode, indent: int, limit: int,
+                       spans: Spans | None) -> bool:
+    known = _recorded_too_long(module, original, indent, limit, spans) \
+        if isinstance(original, cst.SimpleStatementLine) else None
+    return _too_long(module, original, indent, limit)[0] if known is None else known
+
+
 def wrap_statement(module: cst.Module, stmt: cst.BaseStatement, indent: int, limit: int,
                    original: cst.CSTNode | None = None, spans: Spans | None = None) -> cst.BaseStatement:
     """``stmt`` (a changed statement at ``indent`` columns) wrapped to ``limit`` if it now exceeds
@@ -214,7 +251,7 @@ def wrap_statement(module: cst.Module, stmt: cst.BaseStatement, indent: int, lim
     if not isinstance(stmt, cst.SimpleStatementLine):
         return stmt
     too_long, text = _too_long(module, stmt, indent, limit)
-    if too_long and (original is None or not _too_long(module, original, indent, limit)[0]):
+    if too_long and (original is None or not _original_too_long(module, original, indent, limit, spans)):
         unit = module.default_indent if module.default_indent.strip() == "" else "    "
         for _ in range(6):
             t = _ExplodeFirst(module, unit, min_len=20)

@@ -3,6 +3,7 @@
 import gc
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from layer_migrate.codemod import Options, build_index, rewrite_source
@@ -34,3 +35,45 @@ def test_no_reference_cycles_per_file(path, options):
         if was:
             gc.enable()
     assert garbage < 100, f"{garbage} objects in reference cycles after one file ({out.changed=})"
+
+
+def _simple_statements(node, depth=0):
+    """(statement, block depth) for every simple statement line under ``node``."""
+    if isinstance(node, cst.SimpleStatementLine):
+        yield node, depth
+        return
+    inner = depth + isinstance(node, cst.IndentedBlock)
+    for name in getattr(type(node), "__dataclass_fields__", {}):
+        value = getattr(node, name)
+        for child in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(child, cst.CSTNode):
+                yield from _simple_statements(child, inner)
+
+
+WRAP_SOURCES = [p.read_text(encoding="utf-8") for p in SAMPLES] + [
+    "def f():\n    x = call(a,\n             b)  # c\n    # lead\n\n    y = [\n        1, 2,\n    ]\n",
+    "class A:\n  def f(self):\n      return {'k': 'v' * 80}\n",
+    "if x:\n\tz = 'x\\\n' + 'y'\n\t# c\n\tw = 1\n",
+    "def g():\n    s = '''a\nvery long line inside a triple-quoted string that goes on and on and on and on'''\n",
+]
+
+
+@pytest.mark.parametrize("source", WRAP_SOURCES)
+def test_wrap_check_from_recorded_text_agrees(source):
+    """The line-length check of an original statement answered from its recorded text (where
+    that is certain) says what generating the statement says."""
+    from layer_migrate.codemod import wrap
+    from layer_migrate.codemod.codegen import record
+
+    for variant in (source, source.replace("\n", "\r\n"), source.replace("    ", "\t")):
+        try:
+            module = cst.parse_module(variant)
+        except cst.ParserSyntaxError:
+            continue
+        spans = record(module)
+        unit = len(module.default_indent)
+        for stmt, depth in _simple_statements(module):
+            for limit in (10, 30, 60, 79, 88, 120):
+                fast = wrap._recorded_too_long(module, stmt, unit * depth, limit, spans)
+                if fast is not None:
+                    assert fast == wrap._too_long(module, stmt, unit * depth, limit)[0]
