@@ -24,7 +24,7 @@ from .facts_table import FactIndex
 from .identity_expr import HelperMode, IdentityBuilder
 from .imports import add_imports
 from .nodes import MARKER_PREFIX, Event, FileContext
-from .prelude import Prelude, defined_names
+from .prelude import Prelude, helper_names
 from .trace import Tracer
 from .transform import Rewriter, relevant
 
@@ -172,9 +172,6 @@ def nesting_problem(code: bytes) -> tuple[int, str] | None:
     return None
 
 
-def _defines_helper(stmt: cst.CSTNode) -> bool:
-    return bool(defined_names(cst.Module(body=[stmt]))) if isinstance(
-        stmt, (cst.FunctionDef, cst.SimpleStatementLine)) else False
 
 
 _QUOTES = re.compile(rb"""[\s(\[{:,=](['"])""")
@@ -266,8 +263,12 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
                       bots=dict(options.bots.mapping) if options.bots is not None else {})
     spans = record(module)
     skip = prune(module, spans)
-    present = defined_names(module)
-    skip |= {id(stmt) for stmt in module.body if _defines_helper(stmt)}  # an earlier run's helpers
+    present: set[str] = set()
+    for stmt in module.body:
+        names = helper_names(stmt)
+        if names:  # an earlier run's helpers
+            present |= names
+            skip.add(id(stmt))
     token = QUOTE.set(q)
     try:
         rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip,

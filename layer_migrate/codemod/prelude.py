@@ -217,18 +217,18 @@ def _dict_source(name: str, pairs: list[tuple[str, str]], q: str) -> str:
     return f"{comment}\n{name} = {{\n{body}}}\n"
 
 
-def defined_names(module: cst.Module) -> set[str]:
-    """Top-level ``_layer_*`` / ``_LAYER_*`` names the module already defines."""
+def helper_names(stmt: cst.CSTNode) -> set[str]:
+    """The ``_layer_*`` / ``_LAYER_*`` names one top-level statement defines (what an earlier
+    run wrote: present helpers are not written again, nor rewritten)."""
     out: set[str] = set()
-    for stmt in module.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith(PREFIX):
-            out.add(stmt.name.value)
-        elif isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign):
-                    for t in small.targets:
-                        if isinstance(t.target, cst.Name) and t.target.value.startswith("_LAYER_"):
-                            out.add(t.target.value)
+    if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith(PREFIX):
+        out.add(stmt.name.value)
+    elif isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    if isinstance(t.target, cst.Name) and t.target.value.startswith("_LAYER_"):
+                        out.add(t.target.value)
     return out
 
 
