@@ -167,3 +167,28 @@ def test_rewrite_output_equals_a_fresh_generation(monkeypatch, line_length):
         for variant in (text, text.replace("\n", "\r\n"), text.replace("    ", "\t")):
             rewrite_source(variant.encode(), options)
     assert checked
+
+
+MATCH = b"""def f(x):
+    match x:
+        case 1:
+            y = 1
+            z = 3
+        case [a, b]:
+            y = 5
+    try:
+        pass
+    except* ValueError:
+        q = 1
+    return 7
+"""
+
+
+@pytest.mark.parametrize("where", ["y = 1", "y = 5", "q = 1", "return"])
+def test_match_and_except_star_blocks(where):
+    """Blocks that indent their own way (``match`` cases) are generated right: a statement whose
+    recorded context differs is generated afresh, never pasted at the wrong indentation."""
+    module = cst.parse_module(MATCH)
+    spans = record(module)
+    new = module.visit(_BumpIntegers(where))
+    assert generate(new, spans) == new.bytes
