@@ -22,6 +22,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from .codegen import INDENT, Spans, statement_text
+from .collect import _CHILD_ATTRS, _child_attrs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -127,6 +128,7 @@ def _explode(node: cst.CSTNode, level: int, unit: str) -> cst.CSTNode | None:
 
 
 _CONTAINERS = (cst.Call, cst.Dict, cst.List, cst.Set)
+_CONTAINER_TYPES = frozenset(_CONTAINERS)
 
 
 def _exploded(node: cst.CSTNode) -> bool:
@@ -198,6 +200,62 @@ class _ExplodeFirst(cst.CSTTransformer):
         return updated_node
 
 
+#: where a node sits in its parent: (parent, attribute, index in a sequence attribute or None)
+_Step = tuple[cst.CSTNode, str, "int | None"]
+
+
+def _explode_first(module: cst.Module, stmt: cst.CSTNode, unit: str, min_len: int) -> cst.CSTNode | None:
+    """What ``stmt.visit(_ExplodeFirst(module, unit, min_len))`` returns when it splits a bracket
+    pair, None when it splits none — found by a read-only walk in libcst's visiting order and
+    applied by rebuilding only the nodes above the split one (the transformer rebuilds every
+    node it enters)."""
+    path: list[_Step] = []
+    found = _find_split(module, stmt, unit, min_len, 0, path)
+    if found is None:
+        return None
+    new: cst.CSTNode = found
+    for parent, name, index in reversed(path):
+        if index is None:
+            new = parent.with_changes(**{name: new})
+        else:
+            items = list(getattr(parent, name))
+            items[index] = new
+            new = parent.with_changes(**{name: items})
+    return new
+
+
+def _find_split(module: cst.Module, node: cst.CSTNode, unit: str, min_len: int, depth: int,
+                path: list[_Step]) -> cst.CSTNode | None:
+    """The split form of the first bracket pair :class:`_ExplodeFirst` would split under
+    ``node`` (``path`` receives the way down to it), or None."""
+    t = type(node)
+    if t in _NO_CONTAINERS or t in (cst.IndentedBlock, cst.FunctionDef, cst.ClassDef):
+        return None
+    if t in _CONTAINER_TYPES:
+        if _exploded(node):
+            depth += 1
+        elif len(module.code_for_node(node)) >= min_len:
+            return _explode(node, depth + 1, unit)  # not entered either way
+    attrs = _CHILD_ATTRS.get(t) or _child_attrs(node)
+    for name in attrs:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            path.append((node, name, None))
+            found = _find_split(module, value, unit, min_len, depth, path)
+            if found is not None:
+                return found
+            path.pop()
+        elif isinstance(value, (tuple, list)):
+            for i, child in enumerate(value):
+                if isinstance(child, cst.CSTNode):
+                    path.append((node, name, i))
+                    found = _find_split(module, child, unit, min_len, depth, path)
+                    if found is not None:
+                        return found
+                    path.pop()
+    return None
+
+
 def _too_long(module: cst.Module, stmt: cst.CSTNode, indent: int, limit: int) -> tuple[bool, str]:
     """Does a line of ``stmt`` (its leading comments aside: markers are not wrapped) exceed
     ``limit`` at ``indent`` columns? Also returns the statement's text (:func:`.codegen.statement_text`)."""
@@ -254,9 +312,8 @@ def wrap_statement(module: cst.Module, stmt: cst.BaseStatement, indent: int, lim
     if too_long and (original is None or not _original_too_long(module, original, indent, limit, spans)):
         unit = module.default_indent if module.default_indent.strip() == "" else "    "
         for _ in range(6):
-            t = _ExplodeFirst(module, unit, min_len=20)
-            new = stmt.visit(t)
-            if not t.done:
+            new = _explode_first(module, stmt, unit, min_len=20)
+            if new is None:
                 break
             stmt = new  # type: ignore[assignment]
             too_long, text = _too_long(module, stmt, indent, limit)

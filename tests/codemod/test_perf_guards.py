@@ -77,3 +77,26 @@ def test_wrap_check_from_recorded_text_agrees(source):
                 fast = wrap._recorded_too_long(module, stmt, unit * depth, limit, spans)
                 if fast is not None:
                     assert fast == wrap._too_long(module, stmt, unit * depth, limit)[0]
+
+
+@pytest.mark.parametrize("source", WRAP_SOURCES)
+def test_explode_first_equals_the_transformer(source):
+    """The read-only search + path rebuild splits the same bracket pair, the same way, as the
+    ``_ExplodeFirst`` transformer, round after round."""
+    from layer_migrate.codemod import wrap
+
+    for variant in (source, source.replace("    ", "\t")):
+        try:
+            module = cst.parse_module(variant)
+        except cst.ParserSyntaxError:
+            continue
+        unit = module.default_indent if module.default_indent.strip() == "" else "    "
+        for stmt, _ in _simple_statements(module):
+            by_visit = by_path = stmt
+            for _round in range(4):
+                t = wrap._ExplodeFirst(module, unit, 20)
+                by_visit = by_visit.visit(t)
+                by_path = wrap._explode_first(module, by_path, unit, 20) or by_path
+                assert module.code_for_node(by_visit) == module.code_for_node(by_path)
+                if not t.done:
+                    break
