@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from ..identity import BotDirectory
+from .codegen import Spans, generate, record
 from .collect import collect
 from .cstutil import QUOTE
 from .facts_table import FactIndex
 from .identity_expr import HelperMode, IdentityBuilder
 from .imports import add_imports
 from .nodes import MARKER_PREFIX, Event, FileContext
-from .prelude import Prelude, defined_names
+from .prelude import Prelude, helper_names
 from .trace import Tracer
 from .transform import Rewriter, relevant
 
@@ -103,54 +104,33 @@ def _assigned_names(stmt: cst.CSTNode) -> list[str]:
     return names
 
 
-def prune(module: cst.Module, codes_out: dict[int, tuple[cst.CSTNode, str]] | None = None) -> set[int]:
+def prune(module: cst.Module, spans: Spans | None = None) -> set[int]:
     """Ids of top-level (and class-level) statements that cannot hold anything to rewrite.
 
     Both passes skip those subtrees: walking and rebuilding a libcst tree in Python costs about
     ten times its parse, so not walking functions that never mention the API is what keeps the
     codemod within reach of a bare parse on Layer files. Names of constants that hold a
     trigger (``BLOCKS_URL = ".../blocks/%s"``) become triggers themselves, so a call that
-    uses one is still visited. ``codes_out`` receives the generated text of each top-level
-    statement (``id → (node, text)``) for :func:`module_bytes`.
+    uses one is still visited. The statements' text comes from ``spans`` (:func:`.codegen.record`,
+    which :func:`.codegen.generate` reuses for the output), else is generated here.
     """
-    codes: list[tuple[cst.CSTNode, str, cst.ClassDef | None]] = []
+    if spans is None:
+        spans = record(module)
+    codes: list[tuple[cst.CSTNode, str]] = []
     for stmt in module.body:
         if isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
-            for inner in stmt.body.body:
-                codes.append((inner, module.code_for_node(inner), stmt))
+            codes += [(inner, spans.text(inner) or module.code_for_node(inner)) for inner in stmt.body.body]
         else:
-            code = module.code_for_node(stmt)
-            codes.append((stmt, code, None))
-            if codes_out is not None:
-                codes_out[id(stmt)] = (stmt, code)
+            codes.append((stmt, spans.text(stmt) or module.code_for_node(stmt)))
     triggers = list(STATEMENT_TRIGGERS)
-    for stmt, code, _ in codes:
+    for stmt, code in codes:
         if any(t in code for t in STATEMENT_TRIGGERS):
             triggers += [n for n in _assigned_names(stmt) if len(n) > 2]
     skip: set[int] = set()
-    for stmt, code, _ in codes:
+    for stmt, code in codes:
         if not any(t in code for t in triggers):
             skip.add(id(stmt))
     return skip
-
-
-def module_bytes(module: cst.Module, codes: dict[int, tuple[cst.CSTNode, str]]) -> bytes:
-    """``module.bytes``, reusing the text already generated for top-level statements in ``codes``.
-
-    libcst generates a module as its header lines, its statements and its footer lines, one
-    after the other (``Module._codegen_impl``); a statement object found in ``codes`` (nodes are
-    immutable, and the rewriter hands back untouched statements as the original objects) has that
-    text. A file without a trailing newline (libcst then drops the last newline token) is
-    generated the plain way.
-    """
-    if not module.has_trailing_newline:
-        return module.bytes
-    parts = [module.code_for_node(h) for h in module.header]
-    for stmt in module.body:
-        hit = codes.get(id(stmt))
-        parts.append(hit[1] if hit is not None and hit[0] is stmt else module.code_for_node(stmt))
-    parts += [module.code_for_node(f) for f in module.footer]
-    return ("".join(parts) or module.default_newline).encode(module.encoding)
 
 
 def _is_docstring(stmt: cst.CSTNode) -> bool:
@@ -192,9 +172,6 @@ def nesting_problem(code: bytes) -> tuple[int, str] | None:
     return None
 
 
-def _defines_helper(stmt: cst.CSTNode) -> bool:
-    return bool(defined_names(cst.Module(body=[stmt]))) if isinstance(
-        stmt, (cst.FunctionDef, cst.SimpleStatementLine)) else False
 
 
 _QUOTES = re.compile(rb"""[\s(\[{:,=](['"])""")
@@ -284,15 +261,19 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
     q = preferred_quote(code)
     prelude = Prelude(quote=q, quote_func=quote_func,
                       bots=dict(options.bots.mapping) if options.bots is not None else {})
-    codes: dict[int, tuple[cst.CSTNode, str]] = {}
-    skip = prune(module, codes)
-    present = defined_names(module)
-    skip |= {id(stmt) for stmt in module.body if _defines_helper(stmt)}  # an earlier run's helpers
+    spans = record(module)
+    skip = prune(module, spans)
+    present: set[str] = set()
+    for stmt in module.body:
+        names = helper_names(stmt)
+        if names:  # an earlier run's helpers
+            present |= names
+            skip.add(id(stmt))
     token = QUOTE.set(q)
     try:
         rewriter = Rewriter(options.index, collect(module, skip, relevant), builder, options.bots, ctx, skip,
                             prelude=prelude, tracer=Tracer(module), module=module,
-                            line_length=options.line_length)
+                            line_length=options.line_length, spans=spans)
         new_module = module.visit(rewriter)
     finally:
         QUOTE.reset(token)
@@ -307,7 +288,7 @@ def rewrite_source(code: bytes, options: Options) -> Outcome:
         new_module = insert_after_imports(new_module, prelude.statements(present, module.default_newline))
     if needed:
         new_module = add_imports(new_module, sorted(needed, key=lambda x: (x[0], x[1] or "")))
-    new_code = module_bytes(new_module, codes)
+    new_code = generate(new_module, spans)
     out = Outcome(code=new_code, events=rewriter.events, bots_used=rewriter.bots_used)
     out.changed = new_code != code
     if out.changed:

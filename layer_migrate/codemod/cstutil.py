@@ -6,9 +6,11 @@ changes code; these functions only look at nodes or build new ones.
 
 from __future__ import annotations
 
+import ast
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import lru_cache
 
 import libcst as cst
 
@@ -22,19 +24,30 @@ PLACEHOLDER = "\x00"
 def str_value(node: cst.CSTNode | None) -> str | None:
     """The value of a plain (non-bytes, non-f) string literal or implicit concatenation, else None."""
     if isinstance(node, cst.SimpleString):
-        if "b" in node.prefix.lower():
-            return None
-        try:
-            value = node.evaluated_value
-        except Exception:  # pragma: no cover - libcst validated the literal already
-            return None
-        return value if isinstance(value, str) else None
+        text = node.value
+        return _literal_str(text) if len(text) <= 256 else _literal_str.__wrapped__(text)
     if isinstance(node, cst.ConcatenatedString):
         left, right = str_value(node.left), str_value(node.right)
         if left is None or right is None:
             return None
         return left + right
     return None
+
+
+@lru_cache(maxsize=4096)
+def _literal_str(literal: str) -> str | None:
+    """The value of a string literal's source text (None for bytes or on error).
+
+    Cached by text: ``SimpleString.evaluated_value`` compiles the literal each time, and the
+    same keys (``"participants"``, ``"user_id"``) recur on every dict of every file. Long
+    literals (docstrings) are not kept: the cache stays small."""
+    try:
+        # what ``SimpleString.evaluated_value`` (``ast.literal_eval``) computes for a literal,
+        # without literal_eval's nested closures (a reference cycle per call)
+        tree = ast.parse(literal, mode="eval").body
+    except Exception:  # pragma: no cover - libcst validated the literal already
+        return None
+    return tree.value if isinstance(tree, ast.Constant) and isinstance(tree.value, str) else None
 
 
 #: the quote style of the file being rewritten (set by :func:`.api.rewrite_source`)

@@ -17,10 +17,12 @@ shapes unchanged, so they are safe on either version's answers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import libcst as cst
 
 from ..identity import IDENTITY_PREFIX
+from .codegen import constant
 from .identity_expr import JS_SAFE
 
 PREFIX = "_layer_"
@@ -185,14 +187,25 @@ class Prelude:
                 text = _TEMPLATES[name]
                 for k, v in subst.items():
                     text = text.replace(k, v)
-            # parsed with the file's newline: multi-line docstrings keep its line endings
-            module = cst.parse_module(text.lstrip("\n").replace("\n", newline))
-            for i, stmt in enumerate(module.body):
-                if i == 0:  # two blank lines before each top-level definition (PEP 8)
-                    blank = 2 if isinstance(stmt, cst.FunctionDef) else 1
-                    stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()] * blank)
-                out.append(stmt)
+            out += _parsed(text, newline)
         return out
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str, newline: str) -> tuple[cst.BaseStatement, ...]:
+    """One helper's statements, parsed once per process for each text (quote style, bot map) and
+    newline: a libcst parse per helper and file was a tenth of the codemod's time on Layer files.
+    Sharing the nodes between files is safe — libcst nodes are immutable."""
+    # parsed with the file's newline: multi-line docstrings keep its line endings
+    module = cst.parse_module(text.lstrip("\n").replace("\n", newline))
+    out: list[cst.BaseStatement] = []
+    for i, stmt in enumerate(module.body):
+        if i == 0:  # two blank lines before each top-level definition (PEP 8)
+            blank = 2 if isinstance(stmt, cst.FunctionDef) else 1
+            stmt = stmt.with_changes(leading_lines=[cst.EmptyLine()] * blank)
+        constant(stmt)
+        out.append(stmt)
+    return tuple(out)
 
 
 def _dict_source(name: str, pairs: list[tuple[str, str]], q: str) -> str:
@@ -204,18 +217,18 @@ def _dict_source(name: str, pairs: list[tuple[str, str]], q: str) -> str:
     return f"{comment}\n{name} = {{\n{body}}}\n"
 
 
-def defined_names(module: cst.Module) -> set[str]:
-    """Top-level ``_layer_*`` / ``_LAYER_*`` names the module already defines."""
+def helper_names(stmt: cst.CSTNode) -> set[str]:
+    """The ``_layer_*`` / ``_LAYER_*`` names one top-level statement defines (what an earlier
+    run wrote: present helpers are not written again, nor rewritten)."""
     out: set[str] = set()
-    for stmt in module.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith(PREFIX):
-            out.add(stmt.name.value)
-        elif isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.Assign):
-                    for t in small.targets:
-                        if isinstance(t.target, cst.Name) and t.target.value.startswith("_LAYER_"):
-                            out.add(t.target.value)
+    if isinstance(stmt, cst.FunctionDef) and stmt.name.value.startswith(PREFIX):
+        out.add(stmt.name.value)
+    elif isinstance(stmt, cst.SimpleStatementLine):
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    if isinstance(t.target, cst.Name) and t.target.value.startswith("_LAYER_"):
+                        out.add(t.target.value)
     return out
 
 

@@ -36,17 +36,23 @@ def _reads_user_id(comp: cst.CSTNode) -> bool:
     cf = getattr(comp, "for_in", None)
     if cf is None or not isinstance(cf.target, cst.Name):
         return False
-    name = cf.target.value
-    found = False
+    finder = _FindUserIdRead(cf.target.value)
+    getattr(comp, "elt", comp).visit(finder)
+    return finder.found
 
-    class _Find(cst.CSTVisitor):
-        def visit_Subscript(self, node: cst.Subscript) -> None:
-            nonlocal found
-            if isinstance(node.value, cst.Name) and node.value.value == name and _literal_key(node) == "user_id":
-                found = True
 
-    getattr(comp, "elt", comp).visit(_Find())
-    return found
+class _FindUserIdRead(cst.CSTVisitor):
+    """Finds ``<name>["user_id"]``. A module-level class: one defined per call is a new class
+    object each time, and classes are reference cycles only the garbage collector frees."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found = False
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == self.name and _literal_key(node) == "user_id":
+            self.found = True
 
 
 def _uses_only_as_value(node: cst.CSTNode, name: str) -> bool:

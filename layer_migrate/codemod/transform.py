@@ -21,6 +21,8 @@ that several kinds share (``leave_Assign``, ``leave_Call``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 import libcst as cst
 
@@ -30,6 +32,7 @@ from .block_calls import BlockCallRewrites
 from .blockurl import (
     _strip_blocks,
 )
+from .codegen import Spans
 from .collect import Collected
 from .cstutil import dict_items, dict_keys, is_dict_like, make_str
 from .facts_table import FactIndex
@@ -72,6 +75,29 @@ _LEAVES: frozenset[type] = frozenset(
                   cst.Global, cst.Nonlocal)))
 
 
+_HOOKS: dict[tuple[type, str, type], Callable[..., Any] | None] = {}
+
+
+def _hook(cls: type, kind: str, t: type) -> Callable[..., Any] | None:
+    """``cls``'s own ``visit_<T>``/``leave_<T>`` function for node type ``t``, None when it has
+    none (libcst's typed defaults do nothing: no ``visit_*`` → enter, no ``leave_*`` → keep).
+
+    What libcst's ``CSTTransformer.on_visit``/``on_leave`` look up by name with ``getattr`` on
+    every node, once per type: most nodes the rewriter passes (whitespace, names) have no hook.
+    """
+    key = (cls, kind, t)
+    try:
+        return _HOOKS[key]
+    except KeyError:
+        pass
+    name = f"{kind}_{t.__name__}"
+    fn = getattr(cls, name, None)
+    if fn is getattr(cst.CSTTransformer, name, None):
+        fn = None
+    _HOOKS[key] = fn
+    return fn
+
+
 def relevant(node: cst.CSTNode) -> bool:
     """Might the rewriter act on ``node`` (a ``visit_*``/``leave_*`` hook or a marker)?
 
@@ -92,8 +118,11 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
     def __init__(self, index: FactIndex, collected: Collected, builder: IdentityBuilder,
                  bots: BotDirectory | None, ctx: FileContext, skip: set[int] | None = None,
                  prelude: Prelude | None = None, tracer: Tracer | None = None,
-                 module: cst.Module | None = None, line_length: int | None = None) -> None:
+                 module: cst.Module | None = None, line_length: int | None = None,
+                 spans: Spans | None = None) -> None:
         super().__init__()
+        #: the module's recorded text (:mod:`.codegen`); wrapped statements' text is added to it
+        self.spans = spans
         #: wrap changed statements to this many columns (None: never), see :mod:`.wrap`
         self.module = module
         self.line_length = line_length if module is not None else None
@@ -116,7 +145,10 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         self._status_names: set[str] = set()
         self._marked_names: set[int] = set()
         self._scopes: list[int] = [0]
-        builder.resolve = lambda name: collected.value_of(self._scopes[-1], name)
+        # closes over the scope list, not over self: a rewriter → builder → closure → rewriter
+        # cycle would keep each file's whole tree alive until the garbage collector runs
+        scopes = self._scopes
+        builder.resolve = lambda name: collected.value_of(scopes[-1], name)
         #: URL assignments to strip for a block route: id(assigned value) → (call id, fact)
         self._url_plans: dict[int, tuple[int, RouteFact]] = {}
         for site in collected.sites:
@@ -150,9 +182,9 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
             self._stmt_markers.append([])
             if id(node) in self.skip:  # nothing to rewrite in there (api.prune)
                 return False
-        if id(node) in self.col.inert:  # nothing below that any hook acts on (collect)
-            return super().on_visit(node) and False
-        return super().on_visit(node)
+        hook = _hook(type(self), "visit", t)
+        enter = hook is None or hook(self, node) is not False  # libcst's CSTTransformer.on_visit
+        return enter and id(node) not in self.col.inert  # inert: nothing below any hook acts on (collect)
 
     # no visit_<Node>_<attribute> / leave_<Node>_<attribute> hooks: skip libcst's lookups
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
@@ -169,7 +201,8 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
         statements (:func:`.api.module_bytes`).
         """
         t = type(original_node)
-        result = super().on_leave(original_node, updated_node)
+        hook = _hook(type(self), "leave", t)
+        result = updated_node if hook is None else hook(self, original_node, updated_node)
         if t in _LEAVES:  # not entered: updated_node is original_node
             if result is not updated_node:
                 self._edits += 1
@@ -188,7 +221,7 @@ class Rewriter(BlockCallRewrites, ReadRewrites, PayloadRewrites, cst.CSTTransfor
                 result is not updated_node or self._edits != self._edit_marks[-1]):
             unit = len(self.module.default_indent) if self.module is not None else 4
             result = wrap_statement(self.module, result, unit * self._block_depth,  # type: ignore[arg-type]
-                                    self.line_length, original_node)
+                                    self.line_length, original_node, self.spans)
         if result is not updated_node:
             self._edits += 1
         elif self._edits == self._edit_marks[-1]:

@@ -68,3 +68,24 @@ def test_added_import_follows_crlf_and_the_docstring():
     out = rewrite_source(src, opts()).code
     assert out.startswith(b'"""Doc."""\r\nfrom urllib.parse import quote\r\n')
     assert b"\n" not in out.replace(b"\r\n", b"")
+
+
+def test_output_that_does_not_parse_is_refused(monkeypatch, tmp_path):
+    """The post-rewrite check (CPython's parser, AST only) catches our own bug: the file is left
+    byte for byte as it was, and the run reports an internal error (exit 2) for it."""
+    from layer_migrate.codemod import api
+    from layer_migrate.codemod.runner import Settings, process_file
+
+    monkeypatch.setattr(api, "generate", lambda module, spans: b"def broken(:\n")
+    out = rewrite_source(V1.encode(), opts())
+    assert not out.changed and out.code == V1.encode()
+    assert out.skipped.startswith("internal error: rewritten code does not parse")
+    assert "please report" in out.skipped
+
+    f = tmp_path / "client.py"
+    f.write_bytes(V1.encode())
+    res = process_file(str(f), Settings(target="3.0"), "write")
+    assert res.error and "internal error: rewritten code does not parse" in res.error
+    assert not res.changed
+    assert f.read_bytes() == V1.encode()
+    assert [p.name for p in tmp_path.iterdir()] == ["client.py"]  # no temp file left behind
