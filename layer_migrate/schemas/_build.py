@@ -26,6 +26,11 @@ IDENTITY_ID = {"type": "string", "pattern": "^layer:///identities/.+"}
 USER_ID = {"type": "string", "minLength": 1, "not": {"pattern": "^layer:///identities/"}}
 METADATA_VALUE: dict[str, Any] = {"anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"$ref": "#/$defs/metadata_value"}}]}
 
+#: What LayerClient 0.1.10 sends inside a v1 message ``sender`` besides ``user_id``/``name``.
+SENDER_PROFILE: dict[str, Any] = {k: S_OR_NULL for k in ("display_name", "avatar_url", "first_name", "last_name",
+                                                         "phone_number", "email_address")}
+SENDER_PROFILE["metadata"] = {"type": ["object", "null"]}
+
 NOTIFICATION_KEYS = ("text", "sound", "title", "category", "title-loc-key", "title-loc-args", "loc-key",
                      "loc-args", "action-loc-key", "apns", "data")
 
@@ -163,7 +168,9 @@ def kinds(v: str) -> dict[str, tuple[str, dict[str, Any]]]:
     msg_req: dict[str, Any] = {"parts": {"type": "array", "items": {"$ref": "#/$defs/part_request"}},
                                "notification": {"$ref": "#/$defs/notification"}, "schedule": {"$ref": "#/$defs/schedule"}}
     if v1:
-        msg_req["sender"] = d["sender"]
+        # Real v1 clients send profile keys beside user_id/name (LayerClient 0.1.10's
+        # Sender.as_dict): evidence the service accepted them (it ignored them; §5.2 names none).
+        msg_req["sender"] = {**d["sender"], "properties": {**d["sender"]["properties"], **SENDER_PROFILE}}
         out["message_request"] = ("POST …/conversations/:cid/messages body", obj(msg_req, ("sender", "parts")))
     else:
         msg_req["sender_id"] = IDENTITY_ID

@@ -156,6 +156,20 @@ def test_send_message_as_participant(client: object, sdk: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
+def test_send_message_with_a_profile_carrying_sender(client: object, sdk: ModuleType) -> None:
+    """``Sender(id=..., display_name=..., avatar_url=...)``: the SDK sends the profile keys inside
+    the v1 ``sender`` (``Sender.as_dict``) — evidence the service took them. Newer versions have
+    no ``sender`` at all (R21/R22), so nothing of it may reach a 2.0/3.0 upstream."""
+    conv = new_conversation(client, "alice", "bob")
+    who = sdk.Sender(id="alice", display_name="Alice A.", avatar_url="https://example.com/a.png")
+    msg = client.send_message(conv, who, text("with a profile"))
+    assert isinstance(msg, sdk.Message) and msg.sender.id == "alice" and msg.sender.name is None
+    bot = sdk.Sender(name="Support", display_name="Support team")
+    msg = client.send_message(conv, bot, text("bot with a profile"))
+    assert msg.sender.name == "Support" and msg.sender.id is None
+
+
+@pytest.mark.parametrize("target", configs(inprocess=True), indirect=True)
 def test_send_message_as_name(client: object, sdk: ModuleType) -> None:
     conv = new_conversation(client, "alice", "bob")
     msg = client.send_message(conv, sdk.Sender(name="Support"), text("we are here"))
