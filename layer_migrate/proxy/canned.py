@@ -134,13 +134,18 @@ async def serve(behaviour: CannedBehaviour, host: str = "127.0.0.1", port: int =
 
 
 @contextmanager
-def running(behaviour: CannedBehaviour | None = None) -> Iterator[tuple[str, CannedBehaviour]]:
-    """Run a canned upstream in a background thread; yields (url, behaviour)."""
+def running(behaviour: CannedBehaviour | None = None, port: int | None = None
+            ) -> Iterator[tuple[str, CannedBehaviour]]:
+    """Run a canned upstream in a background thread; yields (url, behaviour).
+
+    ``port``: a fixed one (a test stops the upstream and starts it again there); default: free.
+    """
     b = behaviour or CannedBehaviour()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
+    if port is None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, asyncio.base_events.Server] = {}
@@ -153,7 +158,8 @@ def running(behaviour: CannedBehaviour | None = None) -> Iterator[tuple[str, Can
 
     t = threading.Thread(target=main, daemon=True)
     t.start()
-    ready.wait(10)
+    if not ready.wait(10):
+        raise RuntimeError(f"canned upstream did not start on port {port}")
     try:
         yield f"http://127.0.0.1:{port}", b
     finally:

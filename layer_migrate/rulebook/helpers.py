@@ -49,8 +49,7 @@ def check_sender(ctx: Context, allow_user_id: bool = True) -> bool:
                              data={"property": "sender"})
         if uid is not None and not allow_user_id:
             raise invalid_property("sender.user_id", "Announcements are sent with 'sender.name'; 'sender.user_id' is not allowed")
-    if (uid is None and "user_id" in sender) or (name is None and "name" in sender) \
-            or len(sender) > (uid is not None) + (name is not None):
+    if len(sender) > (uid is not None) + (name is not None):
         # explicit nulls, or profile keys beside the one that names the sender (LayerClient's
         # Sender.as_dict sends display_name, avatar_url, …: evidence v1 took and ignored them;
         # 2.0 has no ``sender`` to carry them, the identity holds the profile)

@@ -7,7 +7,6 @@ as a ``layer-migrate proxy`` subprocess.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import os
@@ -15,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,7 +27,6 @@ from proxy_scenario import run
 
 from layer_migrate.cli import main
 from layer_migrate.emulator import Emulator
-from layer_migrate.proxy.canned import CannedBehaviour, serve
 from layer_migrate.proxy.canned import running as canned_running
 from layer_migrate.proxy.config import ConfigError, ProxyConfig
 from layer_migrate.proxy.serving import free_port, running
@@ -44,28 +41,8 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LAYER_MIGR
 @contextmanager
 def upstream_on(port: int):
     """A canned upstream on a fixed port (so it can be stopped and started again)."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict = {}
-
-    def main_() -> None:
-        asyncio.set_event_loop(loop)
-        holder["server"] = loop.run_until_complete(serve(CannedBehaviour(), port=port))
-        ready.set()
-        loop.run_forever()
-
-    t = threading.Thread(target=main_, daemon=True)
-    t.start()
-    assert ready.wait(10)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        def stop() -> None:
-            holder["server"].close()
-            loop.stop()
-
-        loop.call_soon_threadsafe(stop)
-        t.join(5)
+    with canned_running(port=port) as (url, _):
+        yield url
 
 
 # -- health and readiness -------------------------------------------------------------------------
