@@ -83,18 +83,25 @@ def _iso_fast(ts: float) -> str:
     return f"{_second[1]}.{us // 1000:03d}Z"
 
 
+def _document(created: float, level: str, logger: str, message: str, request_id: str | None,
+              fields: dict[str, Any]) -> dict[str, Any]:
+    """One JSON log object: the five head keys first (they win over fields of the same name)."""
+    doc: dict[str, Any] = {"time": _iso_fast(created), "level": level, "logger": logger,
+                           "message": message, "request_id": request_id}
+    if _HEAD.isdisjoint(fields):
+        doc.update(fields)
+    else:
+        for k, v in fields.items():
+            doc.setdefault(k, v)
+    return doc
+
+
 def json_line(logger: str, message: str, request_id: str | None, fields: dict[str, Any],
               created: float) -> str:
     """The line :class:`JsonFormatter` writes for an INFO record of ``logger`` with
     ``extra={"fields": fields, "request_id": request_id}`` created at ``created``."""
-    doc: dict[str, Any] = {"time": _iso_fast(created), "level": "info", "logger": logger,
-                           "message": message, "request_id": request_id}
-    if _HEAD.isdisjoint(fields):
-        doc.update(fields)
-    else:  # the formatter's rule: the five head keys win
-        for k, v in fields.items():
-            doc.setdefault(k, v)
-    return orjson.dumps(doc, default=str).decode()
+    return orjson.dumps(_document(created, "info", logger, message, request_id, fields),
+                        default=str).decode()
 
 
 class _Line:
@@ -123,15 +130,8 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if type(record) is _Line:
             return record.line  # type: ignore[attr-defined]
-        doc: dict[str, Any] = {
-            "time": _iso(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
-        }
-        for k, v in _fields(record).items():
-            doc.setdefault(k, v)
+        doc = _document(record.created, record.levelname.lower(), record.name, record.getMessage(),
+                        getattr(record, "request_id", None), _fields(record))
         if record.exc_info:
             doc["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(doc, default=str).decode()

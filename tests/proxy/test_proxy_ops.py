@@ -643,3 +643,15 @@ def test_log_writer_batches_lines_without_reordering_records(tmp_path):
     sink.put_line(json_line(lg.name, "after drain", None, {"n": -1}, 1.0))
     close_sink(lg, sink)  # stop writes what is queued
     assert orjson.loads(target.read_text().splitlines()[-1])["n"] == -1
+
+
+def test_log_time_text_reused_per_second_equals_datetimes():
+    """``_iso_fast`` (date-time text cached per second) writes what datetime.isoformat does."""
+    import random
+
+    from layer_migrate.proxy.logs import _iso, _iso_fast
+
+    rng = random.Random(14)
+    edges = [0.0, 1.9995, 5.0000004, 1796167376.264, 1796167376.9999996, 1796167377.0005]
+    for ts in edges + [rng.uniform(1.6e9, 1.9e9) for _ in range(20000)]:
+        assert _iso_fast(ts) == _iso(ts), ts
